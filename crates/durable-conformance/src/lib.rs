@@ -1,0 +1,1 @@
+//! Handlers for the conformance requirements, by id.

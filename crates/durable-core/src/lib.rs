@@ -1,0 +1,24 @@
+//! Durable workflows in plain async Rust.
+//!
+//! A workflow is an ordinary `async fn(input, DurableContext) -> Result<T, DurableError>`.
+//! Each durable operation it performs through the [`DurableContext`] is
+//! checkpointed; when the execution resumes after a crash, a timer or a
+//! callback, the handler runs again and recorded results are replayed instead
+//! of redoing the work.
+//!
+//! This crate holds the SDK and the semantics. Backends implement
+//! [`CheckpointStore`]; the self-hosted ones build on [`service`], the
+//! service-side rules as pure functions.
+
+pub mod context;
+pub mod error;
+mod function;
+pub mod invocation;
+pub mod model;
+pub mod service;
+pub mod store;
+
+pub use context::DurableContext;
+pub use error::{DurableError, ErrorKind, InvocationError};
+pub use function::DurableFunction;
+pub use store::{CheckpointResponse, CheckpointStore, StoreError};

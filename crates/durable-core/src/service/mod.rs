@@ -1,0 +1,1 @@
+//! The service-side rules as pure functions.

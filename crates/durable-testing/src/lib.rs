@@ -1,0 +1,5 @@
+//! Testing support for durable workflows: an in-memory [`CheckpointStore`]
+//! built on the service rules, a [`LocalRunner`] with a virtual clock, and
+//! the requirements harness that runs the language-neutral conformance suite.
+//!
+//! [`CheckpointStore`]: durable_core::CheckpointStore
