@@ -49,6 +49,9 @@ pub enum ErrorKind {
     Serdes,
     /// The options given to an operation are invalid.
     InvalidConfig,
+    /// The service rejected a checkpoint (an illegal transition, a payload
+    /// over the size limit).
+    CheckpointRejected,
 }
 
 impl DurableError {

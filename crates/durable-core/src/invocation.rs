@@ -1,22 +1,253 @@
 //! One invocation of a durable handler: envelope in, outcome out.
+//!
+//! The driver polls the handler future itself. When the handler cannot make
+//! progress without the service (it waits on a timer, a retry, a callback or
+//! an invoke; no step body runs; no checkpoint is in flight; nothing has
+//! woken it), the invocation flushes its queue and ends with PENDING, and the
+//! handler future is dropped: user code cannot observe or catch suspension.
 
-use std::sync::Arc;
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
 
-use crate::error::InvocationError;
+use futures_util::FutureExt;
+
+use crate::context::DurableContext;
+use crate::engine::Execution;
+use crate::engine::checkpoint::Checkpointer;
+use crate::engine::execution::Termination;
+use crate::error::{DurableError, ErrorKind, InvocationError};
 use crate::function::DurableFunction;
-use crate::model::{InvocationInput, InvocationOutput};
+use crate::model::{
+    InvocationInput, InvocationOutput, Operation, OperationAction, OperationType, OperationUpdate,
+};
 use crate::store::CheckpointStore;
+
+/// The largest result returned inline; larger ones are checkpointed (the
+/// Lambda response limit minus the envelope, as in the reference SDKs).
+pub const MAX_INLINE_RESULT: usize = 6 * 1024 * 1024 - 50;
 
 /// Runs one invocation of `function` for the execution described by `input`.
 ///
 /// Returns the output for the service: SUCCEEDED, FAILED, or PENDING when the
-/// handler suspended. An `Err` means the invocation itself failed (for
-/// example, its checkpoint token went stale) and should be retried.
+/// handler suspended. An `Err` means the invocation itself failed (its
+/// checkpoint token went stale, the store was unreachable) and the service
+/// should invoke again. A panic in the handler propagates: to the service it
+/// is a crashed invocation.
 pub async fn run(
     function: &DurableFunction,
     input: InvocationInput,
     store: Arc<dyn CheckpointStore>,
 ) -> Result<InvocationOutput, InvocationError> {
-    let _ = (function, input, store);
-    Err(InvocationError::InvalidEnvelope("not implemented yet".into()))
+    if input.durable_execution_arn.is_empty() {
+        return Err(InvocationError::InvalidEnvelope("DurableExecutionArn is missing".into()));
+    }
+    if input.checkpoint_token.is_empty() {
+        return Err(InvocationError::InvalidEnvelope("CheckpointToken is missing".into()));
+    }
+    let arn = input.durable_execution_arn;
+    let token = input.checkpoint_token;
+    let mut operations = input.initial_execution_state.operations;
+    let mut marker = input.initial_execution_state.next_marker.filter(|m| !m.is_empty());
+    while let Some(page_marker) = marker {
+        let page = store.state(&arn, &token, Some(&page_marker)).await?;
+        operations.extend(page.operations);
+        marker = page.next_marker.filter(|m| !m.is_empty());
+    }
+    let execution_op = find_execution_operation(&arn, &operations);
+    let execution_id = execution_op.map(|op| op.id.clone());
+    let payload = execution_op
+        .and_then(|op| op.execution_details.as_ref())
+        .and_then(|d| d.input_payload.clone())
+        .filter(|p| !p.is_empty());
+
+    let checkpointer = Checkpointer::new(store, arn.clone(), token);
+    let exec = Execution::new(arn, checkpointer, operations);
+    let handler = function.call(payload, DurableContext::root(Arc::clone(&exec)));
+    let outcome = drive(&exec, handler).await;
+    finish(&exec, execution_id, outcome).await
+}
+
+/// The EXECUTION operation: its id is the last segment of the ARN.
+fn find_execution_operation<'a>(arn: &str, operations: &'a [Operation]) -> Option<&'a Operation> {
+    let id = arn.rsplit('/').next().unwrap_or(arn);
+    operations
+        .iter()
+        .find(|op| op.operation_type == OperationType::Execution && op.id == id)
+        .or_else(|| operations.iter().find(|op| op.operation_type == OperationType::Execution))
+}
+
+enum Outcome {
+    Done(Result<Option<String>, DurableError>),
+    Terminated(Termination),
+    Suspended,
+}
+
+async fn drive(
+    exec: &Arc<Execution>,
+    handler: impl Future<Output = Result<Option<String>, DurableError>>,
+) -> Outcome {
+    let mut handler = std::pin::pin!(WakeTracked::new(handler));
+    let mut background = std::pin::pin!(exec.checkpointer.run_background(exec).fuse());
+    loop {
+        let step = poll_fn(|cx| {
+            if let Poll::Ready(result) = handler.as_mut().poll(cx) {
+                return Poll::Ready(Outcome::Done(result));
+            }
+            let _ = background.as_mut().poll(cx);
+            if let Some(termination) = exec.take_termination() {
+                return Poll::Ready(Outcome::Terminated(termination));
+            }
+            if exec.is_stuck() && !handler.woken() {
+                return Poll::Ready(Outcome::Suspended);
+            }
+            Poll::Pending
+        })
+        .await;
+        match step {
+            Outcome::Suspended => {
+                // Record everything queued; the answer may unblock something.
+                if exec.checkpointer.flush_all(exec).await.is_err() {
+                    continue;
+                }
+                if exec.is_stuck() && !handler.woken() {
+                    return Outcome::Suspended;
+                }
+            }
+            done => return done,
+        }
+    }
+}
+
+async fn finish(
+    exec: &Arc<Execution>,
+    execution_id: Option<String>,
+    outcome: Outcome,
+) -> Result<InvocationOutput, InvocationError> {
+    let result = match outcome {
+        Outcome::Suspended => return Ok(InvocationOutput::pending()),
+        Outcome::Terminated(termination) => return terminated(termination),
+        Outcome::Done(result) => result,
+    };
+    if exec.checkpointer.flush_all(exec).await.is_err() {
+        return exec.take_termination().map_or_else(|| Ok(InvocationOutput::pending()), terminated);
+    }
+    match result {
+        Ok(result) => {
+            let unclaimed = exec.unclaimed();
+            if !unclaimed.is_empty() {
+                let listed: Vec<String> = unclaimed.iter().take(3).map(describe).collect();
+                let more = unclaimed.len().saturating_sub(3);
+                let error = DurableError::with_kind(
+                    ErrorKind::NonDeterministic,
+                    "NonDeterministicExecutionError",
+                    format!(
+                        "the execution recorded operations that the code no longer performs: {}{}; \
+                         the workflow code changed in a way that breaks replay",
+                        listed.join(", "),
+                        if more > 0 { format!(" and {more} more") } else { String::new() },
+                    ),
+                );
+                return Ok(InvocationOutput::failed(Some(error.to_error_object())));
+            }
+            succeed(exec, execution_id, result).await
+        }
+        Err(error) => Ok(InvocationOutput::failed(Some(error.to_error_object()))),
+    }
+}
+
+/// Returns the result inline, or checkpoints it first when it is too large.
+async fn succeed(
+    exec: &Arc<Execution>,
+    execution_id: Option<String>,
+    result: Option<String>,
+) -> Result<InvocationOutput, InvocationError> {
+    let Some(large) = result.as_ref().filter(|r| r.len() > MAX_INLINE_RESULT) else {
+        return Ok(InvocationOutput::succeeded(result));
+    };
+    let id = execution_id.unwrap_or_else(|| {
+        format!("execution-result-{}", crate::model::Timestamp::now().as_millis())
+    });
+    let mut update = OperationUpdate::new(id, OperationType::Execution, OperationAction::Succeed);
+    update.payload = Some(large.clone());
+    let seq = exec.checkpointer.enqueue(update);
+    if exec.checkpointer.flush_through(exec, seq).await.is_err() {
+        return exec.take_termination().map_or_else(|| Ok(InvocationOutput::pending()), terminated);
+    }
+    Ok(InvocationOutput::succeeded(Some(String::new())))
+}
+
+fn describe(op: &Operation) -> String {
+    format!(
+        "{} {} {:?} (id {})",
+        op.operation_type,
+        op.sub_type.as_ref().map_or("-", |s| s.as_str()),
+        op.name.as_deref().unwrap_or(""),
+        op.id
+    )
+}
+
+fn terminated(termination: Termination) -> Result<InvocationOutput, InvocationError> {
+    match termination {
+        Termination::Fatal(error) => Ok(InvocationOutput::failed(Some(error.to_error_object()))),
+        Termination::Invocation(error) => Err(error),
+    }
+}
+
+/// Remembers whether the wrapped future was woken since it was last polled.
+struct WakeFlag {
+    woken: AtomicBool,
+    outer: Mutex<Option<Waker>>,
+}
+
+impl Wake for WakeFlag {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::SeqCst);
+        if let Some(waker) = self.outer.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+            waker.wake_by_ref();
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    struct WakeTracked<F> {
+        #[pin]
+        inner: F,
+        flag: Arc<WakeFlag>,
+        waker: Waker,
+    }
+}
+
+impl<F: Future> WakeTracked<F> {
+    fn new(inner: F) -> Self {
+        let flag = Arc::new(WakeFlag { woken: AtomicBool::new(false), outer: Mutex::new(None) });
+        let waker = Waker::from(Arc::clone(&flag));
+        Self { inner, flag, waker }
+    }
+
+    fn woken(&self) -> bool {
+        self.flag.woken.load(Ordering::SeqCst)
+    }
+}
+
+impl<F: Future> Future for WakeTracked<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        {
+            let mut outer = this.flag.outer.lock().unwrap_or_else(PoisonError::into_inner);
+            if !outer.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *outer = Some(cx.waker().clone());
+            }
+        }
+        this.flag.woken.store(false, Ordering::SeqCst);
+        this.inner.poll(&mut Context::from_waker(this.waker))
+    }
 }

@@ -11,14 +11,21 @@
 //! service-side rules as pure functions.
 
 pub mod context;
+mod engine;
 pub mod error;
 mod function;
 pub mod invocation;
+pub mod logger;
 pub mod model;
+pub mod retry;
+pub mod serdes;
 pub mod service;
 pub mod store;
 
-pub use context::DurableContext;
+pub use context::{DurableContext, StepContext};
 pub use error::{DurableError, ErrorKind, InvocationError};
 pub use function::DurableFunction;
+pub use logger::{LogLevel, Logger, LoggerConfig};
+pub use retry::{Jitter, RetryDecision, RetryPolicy, RetryStrategy, StepSemantics};
+pub use serdes::{JsonSerdes, Serdes, SerdesContext};
 pub use store::{CheckpointResponse, CheckpointStore, StoreError};

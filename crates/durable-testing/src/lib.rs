@@ -3,3 +3,10 @@
 //! the requirements harness that runs the language-neutral conformance suite.
 //!
 //! [`CheckpointStore`]: durable_core::CheckpointStore
+
+pub mod memory;
+pub mod requirements;
+pub mod runner;
+
+pub use memory::{Clock, MemoryStore, SystemClock, VirtualClock};
+pub use runner::{ExecutionSnapshot, LocalRunner, RunnerError};

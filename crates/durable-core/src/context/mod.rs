@@ -1,7 +1,159 @@
 //! The durable context and its operations.
+//!
+//! Every operation is a builder: configure it with methods, then `.await` it.
+//!
+//! ```
+//! # use durable_core::{DurableContext, DurableError};
+//! # use std::time::Duration;
+//! async fn workflow(name: String, ctx: DurableContext) -> Result<String, DurableError> {
+//!     let greeting = ctx
+//!         .step(move |_| async move { Ok::<_, DurableError>(format!("Hello, {name}")) })
+//!         .name("greet")
+//!         .await?;
+//!     ctx.wait(Duration::from_secs(60)).name("pause").await?;
+//!     Ok(greeting)
+//! }
+//! ```
+
+mod callback;
+mod child;
+mod step;
+mod wait;
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+pub use callback::{Callback, CreateCallback};
+pub use child::ChildContext;
+pub use step::{Step, StepContext};
+pub use wait::Wait;
+
+use crate::engine::Execution;
+use crate::engine::ids::OperationId;
+use crate::logger::{Logger, LoggerConfig};
+use crate::model::{Operation, OperationAction, OperationSubType, OperationType, OperationUpdate};
+
+struct ContextInner {
+    exec: Arc<Execution>,
+    /// This context's position; `None` for the root.
+    path: Option<String>,
+    /// This context's operation id, the `ParentId` of its operations.
+    operation_id: Option<String>,
+    counter: AtomicU64,
+    replaying: Arc<AtomicBool>,
+}
 
 /// The handle through which a workflow performs durable operations.
-#[derive(Clone, Debug)]
+///
+/// Cheap to clone. Operations get their ids from the order in which they are
+/// created, so create them in a deterministic order; run concurrent work in
+/// child contexts.
+#[derive(Clone)]
 pub struct DurableContext {
-    _private: (),
+    inner: Arc<ContextInner>,
+}
+
+impl DurableContext {
+    pub(crate) fn root(exec: Arc<Execution>) -> Self {
+        let replaying = Arc::new(AtomicBool::new(exec.has_history()));
+        Self {
+            inner: Arc::new(ContextInner {
+                exec,
+                path: None,
+                operation_id: None,
+                counter: AtomicU64::new(0),
+                replaying,
+            }),
+        }
+    }
+
+    fn child(&self, id: &OperationId, replaying: bool) -> Self {
+        Self {
+            inner: Arc::new(ContextInner {
+                exec: Arc::clone(&self.inner.exec),
+                path: Some(id.path.clone()),
+                operation_id: Some(id.wire.clone()),
+                counter: AtomicU64::new(0),
+                replaying: Arc::new(AtomicBool::new(replaying)),
+            }),
+        }
+    }
+
+    /// The ARN of the execution this context belongs to.
+    pub fn execution_arn(&self) -> &str {
+        &self.inner.exec.arn
+    }
+
+    /// A replay-aware logger: quiet while this context replays recorded
+    /// operations (see [`configure_logger`](Self::configure_logger)).
+    pub fn logger(&self) -> Logger {
+        Logger::new(
+            Arc::clone(&self.inner.exec),
+            Some(Arc::clone(&self.inner.replaying)),
+            self.inner.operation_id.clone(),
+            None,
+        )
+    }
+
+    /// Changes how the whole execution logs: a custom sink, or logging
+    /// during replay too.
+    ///
+    /// ```
+    /// # use durable_core::{DurableContext, logger::LoggerConfig};
+    /// # fn f(ctx: &DurableContext) {
+    /// ctx.configure_logger(LoggerConfig::default().mode_aware(false));
+    /// # }
+    /// ```
+    pub fn configure_logger(&self, config: LoggerConfig) {
+        match self.inner.exec.logger.write() {
+            Ok(mut slot) => *slot = config,
+            Err(poisoned) => *poisoned.into_inner() = config,
+        }
+    }
+
+    /// Whether this context is replaying recorded operations.
+    pub fn is_replaying(&self) -> bool {
+        self.inner.replaying.load(Ordering::SeqCst)
+    }
+
+    fn next_id(&self) -> OperationId {
+        let position = self.inner.counter.fetch_add(1, Ordering::SeqCst) + 1;
+        OperationId::child(self.inner.path.as_deref(), position)
+    }
+
+    fn exec(&self) -> &Arc<Execution> {
+        &self.inner.exec
+    }
+
+    /// Replay ends at the first operation that is new or not finished.
+    fn observe(&self, recorded: Option<&Operation>) {
+        if !recorded.is_some_and(|op| op.status.is_terminal()) {
+            self.inner.replaying.store(false, Ordering::SeqCst);
+        }
+    }
+
+    fn update(
+        &self,
+        id: &OperationId,
+        operation_type: OperationType,
+        sub_type: &OperationSubType,
+        name: Option<&str>,
+        action: OperationAction,
+    ) -> OperationUpdate {
+        let mut update = OperationUpdate::new(id.wire.clone(), operation_type, action);
+        update.parent_id.clone_from(&self.inner.operation_id);
+        update.name = name.map(str::to_owned);
+        update.sub_type = Some(sub_type.clone());
+        update
+    }
+}
+
+impl fmt::Debug for DurableContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DurableContext")
+            .field("execution_arn", &self.inner.exec.arn)
+            .field("operation_id", &self.inner.operation_id)
+            .finish_non_exhaustive()
+    }
 }

@@ -1,5 +1,5 @@
 //! The wire model, serde-compatible with the JSON of the Lambda durable API
-//! (PascalCase members, SCREAMING_SNAKE_CASE enums).
+//! (`PascalCase` members, `SCREAMING_SNAKE_CASE` enums).
 
 mod enums;
 mod envelope;

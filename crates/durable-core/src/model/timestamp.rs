@@ -36,7 +36,7 @@ impl Timestamp {
 
     /// This timestamp moved forward by `duration` (saturating).
     #[must_use]
-    pub fn add(self, duration: Duration) -> Self {
+    pub fn plus(self, duration: Duration) -> Self {
         let millis = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
         Self(self.0.saturating_add(millis))
     }

@@ -42,7 +42,7 @@ pub struct OperationUpdate {
     /// For CALLBACK START.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_options: Option<CallbackOptions>,
-    /// For CHAINED_INVOKE START.
+    /// For `CHAINED_INVOKE` START.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chained_invoke_options: Option<ChainedInvokeOptions>,
 }
@@ -120,7 +120,7 @@ pub struct CallbackOptions {
     pub heartbeat_timeout_seconds: Option<u64>,
 }
 
-/// Options of a CHAINED_INVOKE START.
+/// Options of a `CHAINED_INVOKE` START.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ChainedInvokeOptions {

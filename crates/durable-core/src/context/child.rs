@@ -1,0 +1,208 @@
+//! `run_in_child_context`: a group of operations with its own id namespace,
+//! recorded as one result.
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::DurableContext;
+use crate::engine::execution::Claim;
+use crate::engine::ids::OperationId;
+use crate::error::{DurableError, ErrorKind};
+use crate::model::{ContextOptions, OperationAction, OperationStatus, OperationSubType, OperationType};
+use crate::serdes::{JsonSerdes, Serdes, SerdesContext};
+
+/// Results larger than this are not stored: the children are replayed to
+/// rebuild them (`ReplayChildren`), as in the reference SDKs.
+pub(crate) const MAX_STORED_RESULT: usize = 256 * 1024;
+
+/// A child context being configured; `.await` it to run.
+///
+/// Created by [`DurableContext::run_in_child_context`].
+#[must_use = "a child context does nothing until it is awaited"]
+pub struct ChildContext<'a, T, F> {
+    parent: DurableContext,
+    id: OperationId,
+    body: F,
+    name: Option<String>,
+    sub_type: OperationSubType,
+    serdes: Arc<dyn Serdes<T>>,
+    _borrow: PhantomData<&'a ()>,
+}
+
+impl DurableContext {
+    /// Runs `body` in a child context: its operations get their own id
+    /// namespace, and once it finishes its result is recorded as one
+    /// operation, so replays skip the whole body.
+    ///
+    /// A result over 256 KB is not stored; replays then run the body again
+    /// over its recorded children to rebuild it.
+    ///
+    /// # Example
+    /// ```
+    /// # use durable_core::{DurableContext, DurableError};
+    /// # async fn f(ctx: DurableContext) -> Result<(), DurableError> {
+    /// let total: u32 = ctx
+    ///     .run_in_child_context(|child| async move {
+    ///         let a: u32 = child.step(|_| async { Ok::<_, DurableError>(1) }).await?;
+    ///         let b: u32 = child.step(|_| async { Ok::<_, DurableError>(2) }).await?;
+    ///         Ok::<_, DurableError>(a + b)
+    ///     })
+    ///     .name("sum")
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn run_in_child_context<'a, T, F, Fut, E>(&self, body: F) -> ChildContext<'a, T, F>
+    where
+        F: FnOnce(DurableContext) -> Fut + Send + 'a,
+        Fut: Future<Output = Result<T, E>> + Send + 'a,
+        E: Into<DurableError> + 'a,
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+    {
+        ChildContext {
+            parent: self.clone(),
+            id: self.next_id(),
+            body,
+            name: None,
+            sub_type: OperationSubType::RunInChildContext,
+            serdes: Arc::new(JsonSerdes::<T>::new()),
+            _borrow: PhantomData,
+        }
+    }
+}
+
+impl<T: Send + Sync, F> ChildContext<'_, T, F> {
+    /// Names the child context.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Records the result with a custom serdes instead of JSON.
+    pub fn serdes(mut self, serdes: impl Serdes<T> + 'static) -> Self {
+        self.serdes = Arc::new(serdes);
+        self
+    }
+
+    /// Records the context under another subtype (map items, parallel branches, ...).
+    #[allow(dead_code)] // used by the composite operations
+    pub(crate) fn sub_type(mut self, sub_type: OperationSubType) -> Self {
+        self.sub_type = sub_type;
+        self
+    }
+}
+
+impl<'a, T, F, Fut, E> IntoFuture for ChildContext<'a, T, F>
+where
+    F: FnOnce(DurableContext) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<T, E>> + Send + 'a,
+    E: Into<DurableError> + 'a,
+    T: Send + Sync + 'static,
+{
+    type Output = Result<T, DurableError>;
+    type IntoFuture = BoxFuture<'a, Result<T, DurableError>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.execute())
+    }
+}
+
+impl<'a, T, F, Fut, E> ChildContext<'a, T, F>
+where
+    F: FnOnce(DurableContext) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<T, E>> + Send + 'a,
+    E: Into<DurableError> + 'a,
+    T: Send + Sync + 'static,
+{
+    async fn execute(self) -> Result<T, DurableError> {
+        let Self { parent, id, body, name, sub_type, serdes, .. } = self;
+        let exec = Arc::clone(parent.exec());
+        let update = |action| {
+            parent.update(&id, OperationType::Context, &sub_type, name.as_deref(), action)
+        };
+        let claim = Claim {
+            wire_id: &id.wire,
+            operation_type: OperationType::Context,
+            sub_type: &sub_type,
+            name: name.as_deref(),
+        };
+        let recorded = match exec.claim(&claim) {
+            Ok(recorded) => recorded,
+            Err(error) => return exec.fail_fatally(error).await,
+        };
+        parent.observe(recorded.as_ref());
+        let serdes_ctx = SerdesContext { operation_id: &id.wire, execution_arn: &exec.arn };
+        let replay_children = recorded
+            .as_ref()
+            .and_then(|op| op.context_details.as_ref())
+            .and_then(|d| d.replay_children)
+            .unwrap_or(false);
+        match recorded.as_ref().map(|op| op.status) {
+            Some(OperationStatus::Succeeded) if !replay_children => {
+                exec.mark_cached_context(&id.wire);
+                let payload = recorded.as_ref().and_then(|op| op.result());
+                return match serdes.deserialize(payload, serdes_ctx).await {
+                    Ok(value) => Ok(value),
+                    Err(error) => exec.fail_fatally(error).await,
+                };
+            }
+            Some(OperationStatus::Succeeded) => {
+                // Too large to store: rebuild it from the recorded children.
+                return body(parent.child(&id, true)).await.map_err(Into::into);
+            }
+            Some(status) if status.is_terminal() => {
+                exec.mark_cached_context(&id.wire);
+                let error = recorded.as_ref().and_then(|op| op.error()).cloned().unwrap_or_default();
+                return Err(DurableError::from_error_object(ErrorKind::ChildContext, &error));
+            }
+            Some(_) => {}
+            None => {
+                exec.checkpointer.enqueue(update(OperationAction::Start));
+            }
+        }
+        let outcome = body(parent.child(&id, recorded.is_some())).await.map_err(Into::into);
+        match outcome {
+            Ok(value) => {
+                let payload = match serdes.serialize(&value, serdes_ctx).await {
+                    Ok(payload) => payload,
+                    Err(error) => return exec.fail_fatally(error).await,
+                };
+                let mut succeed = update(OperationAction::Succeed);
+                if payload.as_ref().is_some_and(|p| p.len() > MAX_STORED_RESULT) {
+                    succeed.payload = Some(String::new());
+                    succeed.context_options = Some(ContextOptions { replay_children: true });
+                } else {
+                    succeed.payload.clone_from(&payload);
+                }
+                // No need to wait: if this is lost, a replay runs the body
+                // again over its recorded children and gets the same result.
+                exec.checkpointer.enqueue(succeed);
+                match serdes.deserialize(payload.as_deref(), serdes_ctx).await {
+                    Ok(value) => Ok(value),
+                    Err(error) => exec.fail_fatally(error).await,
+                }
+            }
+            Err(error) => {
+                let mut fail = update(OperationAction::Fail);
+                fail.error = Some(error.to_error_object());
+                exec.checkpointer.enqueue(fail);
+                Err(error.rebuilt_as(ErrorKind::ChildContext))
+            }
+        }
+    }
+}
+
+impl<T, F> fmt::Debug for ChildContext<'_, T, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildContext")
+            .field("id", &self.id.wire)
+            .field("name", &self.name)
+            .field("sub_type", &self.sub_type)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,238 @@
+//! The state one invocation shares between all its contexts: what was
+//! recorded, what the code has claimed, activity counters for suspension,
+//! and how the invocation must end if it cannot go on.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+
+use tokio::sync::watch;
+
+use super::checkpoint::Checkpointer;
+use crate::error::{DurableError, ErrorKind, InvocationError};
+use crate::logger::LoggerConfig;
+use crate::model::{Operation, OperationStatus, OperationSubType, OperationType};
+
+/// Why the invocation has to stop before the handler finishes.
+#[derive(Debug)]
+pub(crate) enum Termination {
+    /// The execution cannot go on: it fails with this error.
+    Fatal(DurableError),
+    /// This invocation cannot go on; another one may.
+    Invocation(InvocationError),
+}
+
+/// What an operation claims to be, checked against what was recorded.
+pub(crate) struct Claim<'a> {
+    pub wire_id: &'a str,
+    pub operation_type: OperationType,
+    pub sub_type: &'a OperationSubType,
+    pub name: Option<&'a str>,
+}
+
+#[derive(Default)]
+struct Recorded {
+    operations: HashMap<String, Operation>,
+    claimed: HashSet<String>,
+    /// Contexts answered from their cached result: their children are not replayed.
+    cached_contexts: HashSet<String>,
+}
+
+pub(crate) struct Execution {
+    pub arn: String,
+    pub checkpointer: Checkpointer,
+    pub logger: RwLock<LoggerConfig>,
+    recorded: Mutex<Recorded>,
+    changes: watch::Sender<u64>,
+    termination: Mutex<Option<Termination>>,
+    executing: AtomicUsize,
+    blocked: AtomicUsize,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A poisoned lock only means a panic elsewhere; the data is still whole.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Execution {
+    pub(crate) fn new(arn: String, checkpointer: Checkpointer, operations: Vec<Operation>) -> Arc<Self> {
+        let operations = operations.into_iter().map(|op| (op.id.clone(), op)).collect();
+        Arc::new(Self {
+            arn,
+            checkpointer,
+            logger: RwLock::new(LoggerConfig::default()),
+            recorded: Mutex::new(Recorded { operations, ..Recorded::default() }),
+            changes: watch::channel(0).0,
+            termination: Mutex::new(None),
+            executing: AtomicUsize::new(0),
+            blocked: AtomicUsize::new(0),
+        })
+    }
+
+    /// Whether anything besides the EXECUTION operation was recorded.
+    pub(crate) fn has_history(&self) -> bool {
+        lock(&self.recorded)
+            .operations
+            .values()
+            .any(|op| op.operation_type != OperationType::Execution)
+    }
+
+    /// Claims an operation id for the code running now and returns what was
+    /// recorded for it. A recorded operation of another type, subtype or
+    /// name is a non-deterministic replay: the execution fails.
+    pub(crate) fn claim(&self, claim: &Claim<'_>) -> Result<Option<Operation>, DurableError> {
+        let mut recorded = lock(&self.recorded);
+        recorded.claimed.insert(claim.wire_id.to_owned());
+        let Some(op) = recorded.operations.get(claim.wire_id) else {
+            return Ok(None);
+        };
+        let same = op.operation_type == claim.operation_type
+            && op.sub_type.as_ref().is_none_or(|s| s == claim.sub_type)
+            && op.name.as_deref() == claim.name;
+        if same {
+            return Ok(Some(op.clone()));
+        }
+        let error = DurableError::with_kind(
+            ErrorKind::NonDeterministic,
+            "NonDeterministicExecutionError",
+            format!(
+                "operation {} was recorded as {} {} named {:?} but the code now runs {} {} named {:?}; \
+                 the workflow code changed in a way that breaks replay",
+                claim.wire_id,
+                op.operation_type,
+                op.sub_type.as_ref().map_or("-", OperationSubType::as_str),
+                op.name.as_deref().unwrap_or(""),
+                claim.operation_type,
+                claim.sub_type,
+                claim.name.unwrap_or(""),
+            ),
+        );
+        drop(recorded);
+        self.terminate(Termination::Fatal(error.clone()));
+        Err(error)
+    }
+
+    pub(crate) fn mark_cached_context(&self, wire_id: &str) {
+        lock(&self.recorded).cached_contexts.insert(wire_id.to_owned());
+    }
+
+    /// The recorded state of one operation.
+    pub(crate) fn operation(&self, wire_id: &str) -> Option<Operation> {
+        lock(&self.recorded).operations.get(wire_id).cloned()
+    }
+
+    /// Takes in operations the service reports as changed.
+    pub(crate) fn merge(&self, operations: Vec<Operation>) {
+        if operations.is_empty() {
+            return;
+        }
+        let mut recorded = lock(&self.recorded);
+        for op in operations {
+            recorded.operations.insert(op.id.clone(), op);
+        }
+        drop(recorded);
+        self.changes.send_modify(|version| *version += 1);
+    }
+
+    /// Recorded operations the code never claimed, leaving out the EXECUTION
+    /// operation and the children of contexts answered from cache.
+    pub(crate) fn unclaimed(&self) -> Vec<Operation> {
+        let recorded = lock(&self.recorded);
+        let under_cached = |op: &Operation| {
+            let mut parent = op.parent_id.as_deref();
+            while let Some(id) = parent {
+                if recorded.cached_contexts.contains(id) {
+                    return true;
+                }
+                parent = recorded.operations.get(id).and_then(|p| p.parent_id.as_deref());
+            }
+            false
+        };
+        let mut unclaimed: Vec<Operation> = recorded
+            .operations
+            .values()
+            .filter(|op| op.operation_type != OperationType::Execution)
+            .filter(|op| !recorded.claimed.contains(&op.id) && !under_cached(op))
+            .cloned()
+            .collect();
+        unclaimed.sort_by_cached_key(|op| (op.start_timestamp, position(&op.id)));
+        unclaimed
+    }
+
+    /// Waits until the recorded status of `wire_id` satisfies `done`.
+    /// While waiting, the operation counts as blocked on the service.
+    pub(crate) async fn wait_for(
+        &self,
+        wire_id: &str,
+        done: impl Fn(OperationStatus) -> bool,
+    ) -> Operation {
+        let mut changes = self.changes.subscribe();
+        let _blocked = ActivityGuard::enter(&self.blocked);
+        loop {
+            if let Some(op) = self.operation(wire_id).filter(|op| done(op.status)) {
+                return op;
+            }
+            if changes.changed().await.is_err() {
+                // The sender lives as long as `self`; this cannot happen.
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    /// Counts a running step body until the guard drops.
+    pub(crate) fn executing(&self) -> ActivityGuard<'_> {
+        ActivityGuard::enter(&self.executing)
+    }
+
+    /// Whether nothing can progress without the service: no step body runs,
+    /// no checkpoint is in flight, and some operation waits on the service.
+    pub(crate) fn is_stuck(&self) -> bool {
+        self.executing.load(Ordering::SeqCst) == 0
+            && self.blocked.load(Ordering::SeqCst) > 0
+            && !self.checkpointer.is_sending()
+    }
+
+    /// Records why the invocation must stop. The first reason wins.
+    pub(crate) fn terminate(&self, termination: Termination) {
+        let mut slot = lock(&self.termination);
+        if slot.is_none() {
+            *slot = Some(termination);
+        }
+    }
+
+    pub(crate) fn take_termination(&self) -> Option<Termination> {
+        lock(&self.termination).take()
+    }
+
+    pub(crate) fn is_terminating(&self) -> bool {
+        lock(&self.termination).is_some()
+    }
+
+    /// Records a fatal error and never returns: the driver ends the
+    /// invocation, and user code must not see or swallow the error.
+    pub(crate) async fn fail_fatally<T>(&self, error: DurableError) -> T {
+        self.terminate(Termination::Fatal(error));
+        std::future::pending().await
+    }
+}
+
+/// Sort key of a positional id (`3-12` sorts after `3-2`); hashed ids last.
+fn position(id: &str) -> Vec<u64> {
+    id.split('-').map(|part| part.parse().unwrap_or(u64::MAX)).collect()
+}
+
+/// Increments a counter while alive.
+pub(crate) struct ActivityGuard<'a>(&'a AtomicUsize);
+
+impl<'a> ActivityGuard<'a> {
+    fn enter(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Self(counter)
+    }
+}
+
+impl Drop for ActivityGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}

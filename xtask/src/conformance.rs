@@ -1,0 +1,107 @@
+//! `cargo xtask conformance`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use durable_testing::requirements::{
+    HandlerRegistry, LogCapture, MemoryBackend, RequirementBackend, RequirementReport, RunOptions,
+    load_dir, run_requirements,
+};
+
+use crate::workspace_root;
+
+/// The backends `--backend` accepts.
+const BACKENDS: [&str; 1] = ["memory"];
+
+/// Options of `cargo xtask conformance`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The backend to run on.
+    #[arg(long)]
+    pub backend: String,
+    /// Only these suites (comma-separated, e.g. `step,wait`).
+    #[arg(long, value_delimiter = ',')]
+    pub suite: Vec<String>,
+    /// The requirements directory [default: <workspace>/../shared/conformance/requirements].
+    #[arg(long)]
+    pub requirements: Option<PathBuf>,
+    /// How many requirements run at once.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Per-requirement time limit, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub timeout_secs: u64,
+}
+
+impl Args {
+    /// The arguments `cargo xtask ci` uses.
+    pub fn for_ci() -> Self {
+        Self {
+            backend: "memory".to_owned(),
+            suite: vec!["step".to_owned(), "wait".to_owned(), "child".to_owned()],
+            requirements: None,
+            concurrency: 4,
+            timeout_secs: 60,
+        }
+    }
+}
+
+/// Runs the requirements; `Ok(false)` when any failed.
+pub fn run(args: &Args) -> Result<bool, String> {
+    let backend = backend(&args.backend)?;
+    let dir = args
+        .requirements
+        .clone()
+        .unwrap_or_else(|| workspace_root().join("../shared/conformance/requirements"));
+    let mut requirements = load_dir(&dir).map_err(|e| e.to_string())?;
+    if !args.suite.is_empty() {
+        let mut known: Vec<&str> = requirements.iter().map(|r| r.suite.as_str()).collect();
+        known.dedup();
+        if let Some(unknown) = args.suite.iter().find(|s| !known.contains(&s.as_str())) {
+            return Err(format!(
+                "unknown suite '{unknown}' in {}; known suites: {}",
+                dir.display(),
+                known.join(", ")
+            ));
+        }
+        requirements.retain(|r| args.suite.contains(&r.suite));
+    }
+
+    let registry: HandlerRegistry = durable_conformance::registry();
+    LogCapture::install_global();
+    let options = RunOptions {
+        concurrency: args.concurrency,
+        timeout: Duration::from_secs(args.timeout_secs),
+        progress: Some(Arc::new(|r: &RequirementReport| println!("{}", r.line()))),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
+    let report = runtime.block_on(run_requirements(
+        &requirements,
+        backend.as_ref(),
+        &registry,
+        &options,
+    ));
+
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    let path = report
+        .write_json(&target.join("conformance"))
+        .map_err(|e| e.to_string())?;
+    println!("report: {}", path.display());
+    println!("{}", report.summary());
+    Ok(report.is_success())
+}
+
+fn backend(name: &str) -> Result<Box<dyn RequirementBackend>, String> {
+    match name {
+        "memory" => Ok(Box::new(MemoryBackend::new())),
+        other => Err(format!(
+            "unknown backend '{other}'; known backends: {}",
+            BACKENDS.join(", ")
+        )),
+    }
+}
