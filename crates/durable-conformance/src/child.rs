@@ -11,11 +11,13 @@ use crate::crash_once;
 
 /// A step that returns `value`.
 async fn echo(ctx: &DurableContext, value: String) -> Result<String, DurableError> {
-    ctx.step(move |_| async move { Ok::<_, DurableError>(value) }).await
+    ctx.step(move |_| async move { Ok::<_, DurableError>(value) })
+        .await
 }
 
 async fn basic(input: String, ctx: DurableContext) -> Result<String, DurableError> {
-    ctx.run_in_child_context(|child| async move { echo(&child, input).await }).await
+    ctx.run_in_child_context(|child| async move { echo(&child, input).await })
+        .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -26,7 +28,9 @@ struct NamedInput {
 
 async fn named(input: NamedInput, ctx: DurableContext) -> Result<String, DurableError> {
     let NamedInput { name, value } = input;
-    ctx.run_in_child_context(|child| async move { echo(&child, value).await }).name(name).await
+    ctx.run_in_child_context(|child| async move { echo(&child, value).await })
+        .name(name)
+        .await
 }
 
 async fn sequential_steps(input: String, ctx: DurableContext) -> Result<String, DurableError> {
@@ -41,7 +45,9 @@ async fn sequential_steps(input: String, ctx: DurableContext) -> Result<String, 
 async fn step_fails(_: Value, ctx: DurableContext) -> Result<String, DurableError> {
     ctx.run_in_child_context(|child| async move {
         child
-            .step(|_| async { Err::<String, _>(DurableError::new("StepFailure", "inner step fails")) })
+            .step(|_| async {
+                Err::<String, _>(DurableError::new("StepFailure", "inner step fails"))
+            })
             .retry(RetryStrategy::none())
             .await
     })
@@ -53,7 +59,9 @@ async fn failure_caught(input: String, ctx: DurableContext) -> Result<String, Du
     let outcome: Result<String, DurableError> = ctx
         .run_in_child_context(|child| async move {
             child
-                .step(|_| async { Err::<String, _>(DurableError::new("StepFailure", "inner step fails")) })
+                .step(|_| async {
+                    Err::<String, _>(DurableError::new("StepFailure", "inner step fails"))
+                })
                 .retry(RetryStrategy::none())
                 .await
         })
@@ -80,7 +88,11 @@ async fn retries_exhausted(_: Value, ctx: DurableContext) -> Result<String, Dura
     ctx.run_in_child_context(|child| async move {
         child
             .step(|_| async { Err::<String, _>(DurableError::new("StepFailure", "always fails")) })
-            .retry(RetryStrategy::exponential().max_attempts(2).initial_delay(Duration::from_secs(1)))
+            .retry(
+                RetryStrategy::exponential()
+                    .max_attempts(2)
+                    .initial_delay(Duration::from_secs(1)),
+            )
             .await
     })
     .name("retrying-child")
@@ -88,7 +100,9 @@ async fn retries_exhausted(_: Value, ctx: DurableContext) -> Result<String, Dura
 }
 
 async fn cached_then_wait(input: String, ctx: DurableContext) -> Result<String, DurableError> {
-    let value = ctx.run_in_child_context(|child| async move { echo(&child, input).await }).await?;
+    let value = ctx
+        .run_in_child_context(|child| async move { echo(&child, input).await })
+        .await?;
     ctx.wait(Duration::from_secs(1)).await?;
     Ok(value)
 }
@@ -107,7 +121,9 @@ async fn large_result(input: String, ctx: DurableContext) -> Result<usize, Durab
     ctx.configure_logger(LoggerConfig::default().mode_aware(false));
     let large: String = ctx
         .run_in_child_context(|child| async move {
-            child.logger().info(format!("building a large result for {input}"));
+            child
+                .logger()
+                .info(format!("building a large result for {input}"));
             let seed = echo(&child, input).await?;
             Ok::<_, DurableError>(seed.repeat(300 * 1024 / seed.len().max(1) + 1))
         })
@@ -144,9 +160,11 @@ async fn wait_inside(input: String, ctx: DurableContext) -> Result<String, Durab
 }
 
 async fn error_without_step(_: Value, ctx: DurableContext) -> Result<String, DurableError> {
-    ctx.run_in_child_context(|_| async { Err::<String, _>(DurableError::new("ChildFailure", "thrown in the body")) })
-        .name("throwing-child")
-        .await
+    ctx.run_in_child_context(|_| async {
+        Err::<String, _>(DurableError::new("ChildFailure", "thrown in the body"))
+    })
+    .name("throwing-child")
+    .await
 }
 
 async fn returns_null(_: Value, ctx: DurableContext) -> Result<Option<String>, DurableError> {

@@ -33,7 +33,8 @@ fn every_second(attempts: u32) -> RetryStrategy {
 }
 
 async fn greet(name: String, ctx: DurableContext) -> Result<String, DurableError> {
-    ctx.step(move |_| async move { Ok::<_, DurableError>(format!("Hello, {name}!")) }).await
+    ctx.step(move |_| async move { Ok::<_, DurableError>(format!("Hello, {name}!")) })
+        .await
 }
 
 async fn named_greet(name: String, ctx: DurableContext) -> Result<String, DurableError> {
@@ -43,8 +44,11 @@ async fn named_greet(name: String, ctx: DurableContext) -> Result<String, Durabl
 }
 
 async fn sequential(_: Value, ctx: DurableContext) -> Result<String, DurableError> {
-    let first: String = ctx.step(|_| async { Ok::<_, DurableError>("first".to_owned()) }).await?;
-    ctx.step(move |_| async move { Ok::<_, DurableError>(format!("{first}_second")) }).await
+    let first: String = ctx
+        .step(|_| async { Ok::<_, DurableError>("first".to_owned()) })
+        .await?;
+    ctx.step(move |_| async move { Ok::<_, DurableError>(format!("{first}_second")) })
+        .await
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -56,13 +60,16 @@ struct Profile {
 async fn complex(input: Profile, ctx: DurableContext) -> Result<Value, DurableError> {
     ctx.step(move |_| async move {
         let count = input.tags.len();
-        Ok::<_, DurableError>(json!({"user": {"name": input.name, "tags": input.tags}, "count": count}))
+        Ok::<_, DurableError>(
+            json!({"user": {"name": input.name, "tags": input.tags}, "count": count}),
+        )
     })
     .await
 }
 
 async fn null_result(_: Value, ctx: DurableContext) -> Result<Option<String>, DurableError> {
-    ctx.step(|_| async { Ok::<Option<String>, DurableError>(None) }).await
+    ctx.step(|_| async { Ok::<Option<String>, DurableError>(None) })
+        .await
 }
 
 /// Stores every string upper-cased.
@@ -70,21 +77,33 @@ struct Uppercase;
 
 #[async_trait]
 impl Serdes<String> for Uppercase {
-    async fn serialize(&self, value: &String, _: SerdesContext<'_>) -> Result<Option<String>, DurableError> {
+    async fn serialize(
+        &self,
+        value: &String,
+        _: SerdesContext<'_>,
+    ) -> Result<Option<String>, DurableError> {
         Ok(Some(serde_json::to_string(&value.to_uppercase())?))
     }
 
-    async fn deserialize(&self, data: Option<&str>, _: SerdesContext<'_>) -> Result<String, DurableError> {
+    async fn deserialize(
+        &self,
+        data: Option<&str>,
+        _: SerdesContext<'_>,
+    ) -> Result<String, DurableError> {
         Ok(serde_json::from_str(data.unwrap_or("null"))?)
     }
 }
 
 async fn custom_serdes(input: String, ctx: DurableContext) -> Result<String, DurableError> {
-    ctx.step(move |_| async move { Ok::<_, DurableError>(input) }).serdes(Uppercase).await
+    ctx.step(move |_| async move { Ok::<_, DurableError>(input) })
+        .serdes(Uppercase)
+        .await
 }
 
 async fn step_then_wait(_: Value, ctx: DurableContext) -> Result<String, DurableError> {
-    let value: String = ctx.step(|_| async { Ok::<_, DurableError>("computed".to_owned()) }).await?;
+    let value: String = ctx
+        .step(|_| async { Ok::<_, DurableError>("computed".to_owned()) })
+        .await?;
     ctx.wait(Duration::from_secs(2)).await?;
     Ok(value)
 }
@@ -125,13 +144,18 @@ async fn fails_then_succeeds(_: Value, ctx: DurableContext) -> Result<String, Du
 }
 
 async fn retry_exhaustion(_: Value, ctx: DurableContext) -> Result<Value, DurableError> {
-    ctx.step(|_| async { fail("always fails") }).retry(every_second(4)).await
+    ctx.step(|_| async { fail("always fails") })
+        .retry(every_second(4))
+        .await
 }
 
 async fn default_retry(_: Value, ctx: DurableContext) -> Result<String, DurableError> {
     ctx.step(|step| async move {
         if step.attempt() < 3 {
-            return Err(DurableError::new("Unreliable", format!("attempt {} fails", step.attempt())));
+            return Err(DurableError::new(
+                "Unreliable",
+                format!("attempt {} fails", step.attempt()),
+            ));
         }
         Ok("succeeded on the third attempt".to_owned())
     })
@@ -147,7 +171,9 @@ async fn retry_transient(_: Value, ctx: DurableContext) -> Result<String, Durabl
     })
     .retry(|error: &DurableError, attempt: u32| {
         if error.is::<TransientError>() && attempt < 3 {
-            RetryDecision::Retry { delay: Duration::from_secs(1) }
+            RetryDecision::Retry {
+                delay: Duration::from_secs(1),
+            }
         } else {
             RetryDecision::Stop
         }
@@ -172,7 +198,10 @@ async fn at_most_once_no_retry(input: String, ctx: DurableContext) -> Result<Str
     .await
 }
 
-async fn at_most_once_with_retry(input: String, ctx: DurableContext) -> Result<String, DurableError> {
+async fn at_most_once_with_retry(
+    input: String,
+    ctx: DurableContext,
+) -> Result<String, DurableError> {
     ctx.step(move |step| async move {
         step.logger().info(format!("running with {input}"));
         if step.attempt() == 1 {
@@ -186,15 +215,22 @@ async fn at_most_once_with_retry(input: String, ctx: DurableContext) -> Result<S
 }
 
 async fn fails_permanently(_: Value, ctx: DurableContext) -> Result<Value, DurableError> {
-    ctx.step(|_| async { fail("permanent failure") }).retry(RetryStrategy::none()).await
+    ctx.step(|_| async { fail("permanent failure") })
+        .retry(RetryStrategy::none())
+        .await
 }
 
 async fn caught_and_handled(_: Value, ctx: DurableContext) -> Result<String, DurableError> {
-    let fallback = match ctx.step(|_| async { fail("boom") }).retry(RetryStrategy::none()).await {
+    let fallback = match ctx
+        .step(|_| async { fail("boom") })
+        .retry(RetryStrategy::none())
+        .await
+    {
         Ok(_) => "unexpected".to_owned(),
         Err(_) => "fallback_result".to_owned(),
     };
-    ctx.step(move |_| async move { Ok::<_, DurableError>(fallback) }).await
+    ctx.step(move |_| async move { Ok::<_, DurableError>(fallback) })
+        .await
 }
 
 /// Registers the handlers of the step suite.

@@ -11,7 +11,9 @@ async fn basic(_: Value, ctx: DurableContext) -> Result<(), DurableError> {
 }
 
 async fn named(_: Value, ctx: DurableContext) -> Result<(), DurableError> {
-    ctx.wait(Duration::from_secs(2)).name("custom_wait_name").await
+    ctx.wait(Duration::from_secs(2))
+        .name("custom_wait_name")
+        .await
 }
 
 async fn sequential(_: Value, ctx: DurableContext) -> Result<Value, DurableError> {

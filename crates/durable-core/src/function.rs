@@ -11,10 +11,9 @@ use serde::de::DeserializeOwned;
 use crate::context::DurableContext;
 use crate::error::{DurableError, ErrorKind};
 
-type ErasedHandler =
-    dyn Fn(Option<String>, DurableContext) -> BoxFuture<'static, Result<Option<String>, DurableError>>
-        + Send
-        + Sync;
+type ErasedHandler = dyn Fn(Option<String>, DurableContext) -> BoxFuture<'static, Result<Option<String>, DurableError>>
+    + Send
+    + Sync;
 
 /// A durable handler with its input and output types erased to JSON, ready
 /// to be registered with a runner or a worker.

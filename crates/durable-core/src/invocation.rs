@@ -42,15 +42,22 @@ pub async fn run(
     store: Arc<dyn CheckpointStore>,
 ) -> Result<InvocationOutput, InvocationError> {
     if input.durable_execution_arn.is_empty() {
-        return Err(InvocationError::InvalidEnvelope("DurableExecutionArn is missing".into()));
+        return Err(InvocationError::InvalidEnvelope(
+            "DurableExecutionArn is missing".into(),
+        ));
     }
     if input.checkpoint_token.is_empty() {
-        return Err(InvocationError::InvalidEnvelope("CheckpointToken is missing".into()));
+        return Err(InvocationError::InvalidEnvelope(
+            "CheckpointToken is missing".into(),
+        ));
     }
     let arn = input.durable_execution_arn;
     let token = input.checkpoint_token;
     let mut operations = input.initial_execution_state.operations;
-    let mut marker = input.initial_execution_state.next_marker.filter(|m| !m.is_empty());
+    let mut marker = input
+        .initial_execution_state
+        .next_marker
+        .filter(|m| !m.is_empty());
     while let Some(page_marker) = marker {
         let page = store.state(&arn, &token, Some(&page_marker)).await?;
         operations.extend(page.operations);
@@ -76,7 +83,11 @@ fn find_execution_operation<'a>(arn: &str, operations: &'a [Operation]) -> Optio
     operations
         .iter()
         .find(|op| op.operation_type == OperationType::Execution && op.id == id)
-        .or_else(|| operations.iter().find(|op| op.operation_type == OperationType::Execution))
+        .or_else(|| {
+            operations
+                .iter()
+                .find(|op| op.operation_type == OperationType::Execution)
+        })
 }
 
 enum Outcome {
@@ -132,7 +143,9 @@ async fn finish(
         Outcome::Done(result) => result,
     };
     if exec.checkpointer.flush_all(exec).await.is_err() {
-        return exec.take_termination().map_or_else(|| Ok(InvocationOutput::pending()), terminated);
+        return exec
+            .take_termination()
+            .map_or_else(|| Ok(InvocationOutput::pending()), terminated);
     }
     match result {
         Ok(result) => {
@@ -147,7 +160,11 @@ async fn finish(
                         "the execution recorded operations that the code no longer performs: {}{}; \
                          the workflow code changed in a way that breaks replay",
                         listed.join(", "),
-                        if more > 0 { format!(" and {more} more") } else { String::new() },
+                        if more > 0 {
+                            format!(" and {more} more")
+                        } else {
+                            String::new()
+                        },
                     ),
                 );
                 return Ok(InvocationOutput::failed(Some(error.to_error_object())));
@@ -168,13 +185,18 @@ async fn succeed(
         return Ok(InvocationOutput::succeeded(result));
     };
     let id = execution_id.unwrap_or_else(|| {
-        format!("execution-result-{}", crate::model::Timestamp::now().as_millis())
+        format!(
+            "execution-result-{}",
+            crate::model::Timestamp::now().as_millis()
+        )
     });
     let mut update = OperationUpdate::new(id, OperationType::Execution, OperationAction::Succeed);
     update.payload = Some(large.clone());
     let seq = exec.checkpointer.enqueue(update);
     if exec.checkpointer.flush_through(exec, seq).await.is_err() {
-        return exec.take_termination().map_or_else(|| Ok(InvocationOutput::pending()), terminated);
+        return exec
+            .take_termination()
+            .map_or_else(|| Ok(InvocationOutput::pending()), terminated);
     }
     Ok(InvocationOutput::succeeded(Some(String::new())))
 }
@@ -209,7 +231,12 @@ impl Wake for WakeFlag {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, Ordering::SeqCst);
-        if let Some(waker) = self.outer.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+        if let Some(waker) = self
+            .outer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
             waker.wake_by_ref();
         }
     }
@@ -226,7 +253,10 @@ pin_project_lite::pin_project! {
 
 impl<F: Future> WakeTracked<F> {
     fn new(inner: F) -> Self {
-        let flag = Arc::new(WakeFlag { woken: AtomicBool::new(false), outer: Mutex::new(None) });
+        let flag = Arc::new(WakeFlag {
+            woken: AtomicBool::new(false),
+            outer: Mutex::new(None),
+        });
         let waker = Waker::from(Arc::clone(&flag));
         Self { inner, flag, waker }
     }
@@ -242,7 +272,11 @@ impl<F: Future> Future for WakeTracked<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         {
-            let mut outer = this.flag.outer.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut outer = this
+                .flag
+                .outer
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             if !outer.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                 *outer = Some(cx.waker().clone());
             }

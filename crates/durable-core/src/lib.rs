@@ -10,6 +10,7 @@
 //! [`CheckpointStore`]; the self-hosted ones build on [`service`], the
 //! service-side rules as pure functions.
 
+pub mod condition;
 pub mod context;
 mod engine;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod serdes;
 pub mod service;
 pub mod store;
 
+pub use condition::{WaitDecision, WaitPolicy, WaitStrategy};
 pub use context::{DurableContext, StepContext};
 pub use error::{DurableError, ErrorKind, InvocationError};
 pub use function::DurableFunction;

@@ -104,7 +104,10 @@ pub struct LoggerConfig {
 
 impl Default for LoggerConfig {
     fn default() -> Self {
-        Self { sink: Arc::new(TracingLogger), mode_aware: true }
+        Self {
+            sink: Arc::new(TracingLogger),
+            mode_aware: true,
+        }
     }
 }
 
@@ -126,7 +129,9 @@ impl LoggerConfig {
 
 impl fmt::Debug for LoggerConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LoggerConfig").field("mode_aware", &self.mode_aware).finish_non_exhaustive()
+        f.debug_struct("LoggerConfig")
+            .field("mode_aware", &self.mode_aware)
+            .finish_non_exhaustive()
     }
 }
 
@@ -146,17 +151,24 @@ impl Logger {
         operation_id: Option<String>,
         attempt: Option<u32>,
     ) -> Self {
-        Self { exec, replaying, operation_id, attempt }
+        Self {
+            exec,
+            replaying,
+            operation_id,
+            attempt,
+        }
     }
 
     /// Logs at `level`, unless the context is replaying and the logger is mode-aware.
     pub fn log(&self, level: LogLevel, message: impl fmt::Display) {
-        let config = self
-            .exec
-            .logger
-            .read()
-            .map_or_else(|poisoned| poisoned.into_inner().clone(), |config| config.clone());
-        let replaying = self.replaying.as_ref().is_some_and(|flag| flag.load(Ordering::SeqCst));
+        let config = self.exec.logger.read().map_or_else(
+            |poisoned| poisoned.into_inner().clone(),
+            |config| config.clone(),
+        );
+        let replaying = self
+            .replaying
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::SeqCst));
         if config.mode_aware && replaying {
             return;
         }
@@ -193,6 +205,8 @@ impl Logger {
 
 impl fmt::Debug for Logger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Logger").field("operation_id", &self.operation_id).finish_non_exhaustive()
+        f.debug_struct("Logger")
+            .field("operation_id", &self.operation_id)
+            .finish_non_exhaustive()
     }
 }

@@ -147,21 +147,12 @@ impl RetryStrategy {
 
     /// Retries only errors for which `filter` returns true.
     #[must_use]
-    pub fn retry_if(mut self, filter: impl Fn(&DurableError) -> bool + Send + Sync + 'static) -> Self {
+    pub fn retry_if(
+        mut self,
+        filter: impl Fn(&DurableError) -> bool + Send + Sync + 'static,
+    ) -> Self {
         self.retryable = Some(Arc::new(filter));
         self
-    }
-
-    /// The delay after `attempt` failed, before jitter.
-    pub fn base_delay(&self, attempt: u32) -> Duration {
-        let exponent = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
-        let secs = self.initial_delay.as_secs_f64() * self.backoff_rate.powi(exponent);
-        let capped = secs.min(self.max_delay.as_secs_f64());
-        if capped.is_finite() && capped >= 0.0 {
-            Duration::from_secs_f64(capped)
-        } else {
-            self.max_delay
-        }
     }
 }
 
@@ -170,18 +161,40 @@ fn whole_seconds(secs: f64) -> Duration {
     Duration::from_secs(secs.round().clamp(1.0, 31_622_400.0) as u64)
 }
 
+/// `min(initial * rate^(attempt-1), max)`, then jitter, in whole seconds (at least one).
+pub(crate) fn backoff(
+    initial: Duration,
+    max: Duration,
+    rate: f64,
+    jitter: Jitter,
+    attempt: u32,
+) -> Duration {
+    let exponent = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
+    let mut base = (initial.as_secs_f64() * rate.powi(exponent)).min(max.as_secs_f64());
+    if !base.is_finite() || base < 0.0 {
+        base = max.as_secs_f64();
+    }
+    let secs = match jitter {
+        Jitter::None => base,
+        Jitter::Full => rand::rng().random::<f64>() * base,
+        Jitter::Half => base / 2.0 + rand::rng().random::<f64>() * base / 2.0,
+    };
+    whole_seconds(secs)
+}
+
 impl RetryPolicy for RetryStrategy {
     fn decide(&self, error: &DurableError, attempt: u32) -> RetryDecision {
         if attempt >= self.max_attempts || self.retryable.as_ref().is_some_and(|f| !f(error)) {
             return RetryDecision::Stop;
         }
-        let base = self.base_delay(attempt).as_secs_f64();
-        let secs = match self.jitter {
-            Jitter::None => base,
-            Jitter::Full => rand::rng().random::<f64>() * base,
-            Jitter::Half => base / 2.0 + rand::rng().random::<f64>() * base / 2.0,
-        };
-        RetryDecision::Retry { delay: whole_seconds(secs) }
+        let delay = backoff(
+            self.initial_delay,
+            self.max_delay,
+            self.backoff_rate,
+            self.jitter,
+            attempt,
+        );
+        RetryDecision::Retry { delay }
     }
 }
 
@@ -236,25 +249,36 @@ mod tests {
     fn full_jitter_stays_within_bounds_and_at_least_one_second() {
         let s = RetryStrategy::default();
         for _ in 0..200 {
-            let RetryDecision::Retry { delay } = s.decide(&error(), 1) else { panic!("stopped") };
+            let RetryDecision::Retry { delay } = s.decide(&error(), 1) else {
+                panic!("stopped")
+            };
             assert!((1..=5).contains(&delay.as_secs()), "{delay:?}");
-            let RetryDecision::Retry { delay } = s.decide(&error(), 2) else { panic!("stopped") };
+            let RetryDecision::Retry { delay } = s.decide(&error(), 2) else {
+                panic!("stopped")
+            };
             assert!((1..=10).contains(&delay.as_secs()), "{delay:?}");
         }
     }
 
     #[test]
     fn half_jitter_keeps_at_least_half() {
-        let s = RetryStrategy::default().jitter(Jitter::Half).initial_delay(Duration::from_secs(10));
+        let s = RetryStrategy::default()
+            .jitter(Jitter::Half)
+            .initial_delay(Duration::from_secs(10));
         for _ in 0..200 {
-            let RetryDecision::Retry { delay } = s.decide(&error(), 1) else { panic!("stopped") };
+            let RetryDecision::Retry { delay } = s.decide(&error(), 1) else {
+                panic!("stopped")
+            };
             assert!((5..=10).contains(&delay.as_secs()), "{delay:?}");
         }
     }
 
     #[test]
     fn filter_and_none_stop() {
-        assert_eq!(RetryStrategy::none().decide(&error(), 1), RetryDecision::Stop);
+        assert_eq!(
+            RetryStrategy::none().decide(&error(), 1),
+            RetryDecision::Stop
+        );
         let s = RetryStrategy::default().retry_if(|e| e.error_type() == "Transient");
         assert_eq!(s.decide(&error(), 1), RetryDecision::Stop);
         assert!(matches!(

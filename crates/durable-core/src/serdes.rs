@@ -45,9 +45,17 @@ pub struct SerdesContext<'a> {
 #[async_trait]
 pub trait Serdes<T: Send + Sync>: Send + Sync {
     /// Turns a value into a payload; `None` records no payload.
-    async fn serialize(&self, value: &T, ctx: SerdesContext<'_>) -> Result<Option<String>, DurableError>;
+    async fn serialize(
+        &self,
+        value: &T,
+        ctx: SerdesContext<'_>,
+    ) -> Result<Option<String>, DurableError>;
     /// Turns a payload (absent when none was recorded) back into a value.
-    async fn deserialize(&self, data: Option<&str>, ctx: SerdesContext<'_>) -> Result<T, DurableError>;
+    async fn deserialize(
+        &self,
+        data: Option<&str>,
+        ctx: SerdesContext<'_>,
+    ) -> Result<T, DurableError>;
 }
 
 /// The default serdes: JSON through `serde`.
@@ -76,18 +84,32 @@ fn serdes_error(what: &str, ctx: SerdesContext<'_>, error: &serde_json::Error) -
     DurableError::with_kind(
         ErrorKind::Serdes,
         "SerdesError",
-        format!("cannot {what} the value of operation {}: {error}", ctx.operation_id),
+        format!(
+            "cannot {what} the value of operation {}: {error}",
+            ctx.operation_id
+        ),
     )
 }
 
 #[async_trait]
 impl<T: Serialize + DeserializeOwned + Send + Sync> Serdes<T> for JsonSerdes<T> {
-    async fn serialize(&self, value: &T, ctx: SerdesContext<'_>) -> Result<Option<String>, DurableError> {
-        serde_json::to_string(value).map(Some).map_err(|e| serdes_error("serialize", ctx, &e))
+    async fn serialize(
+        &self,
+        value: &T,
+        ctx: SerdesContext<'_>,
+    ) -> Result<Option<String>, DurableError> {
+        serde_json::to_string(value)
+            .map(Some)
+            .map_err(|e| serdes_error("serialize", ctx, &e))
     }
 
-    async fn deserialize(&self, data: Option<&str>, ctx: SerdesContext<'_>) -> Result<T, DurableError> {
-        serde_json::from_str(data.unwrap_or("null")).map_err(|e| serdes_error("deserialize", ctx, &e))
+    async fn deserialize(
+        &self,
+        data: Option<&str>,
+        ctx: SerdesContext<'_>,
+    ) -> Result<T, DurableError> {
+        serde_json::from_str(data.unwrap_or("null"))
+            .map_err(|e| serdes_error("deserialize", ctx, &e))
     }
 }
 
@@ -98,11 +120,19 @@ pub struct RawSerdes;
 
 #[async_trait]
 impl Serdes<String> for RawSerdes {
-    async fn serialize(&self, value: &String, _: SerdesContext<'_>) -> Result<Option<String>, DurableError> {
+    async fn serialize(
+        &self,
+        value: &String,
+        _: SerdesContext<'_>,
+    ) -> Result<Option<String>, DurableError> {
         Ok(Some(value.clone()))
     }
 
-    async fn deserialize(&self, data: Option<&str>, _: SerdesContext<'_>) -> Result<String, DurableError> {
+    async fn deserialize(
+        &self,
+        data: Option<&str>,
+        _: SerdesContext<'_>,
+    ) -> Result<String, DurableError> {
         Ok(data.unwrap_or_default().to_owned())
     }
 }

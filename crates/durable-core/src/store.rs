@@ -60,7 +60,9 @@ impl<T: CheckpointStore + ?Sized> CheckpointStore for Arc<T> {
         checkpoint_token: &str,
         updates: Vec<OperationUpdate>,
     ) -> Result<CheckpointResponse, StoreError> {
-        (**self).checkpoint(execution_arn, checkpoint_token, updates).await
+        (**self)
+            .checkpoint(execution_arn, checkpoint_token, updates)
+            .await
     }
 
     async fn state(
@@ -69,7 +71,9 @@ impl<T: CheckpointStore + ?Sized> CheckpointStore for Arc<T> {
         checkpoint_token: &str,
         marker: Option<&str>,
     ) -> Result<ExecutionState, StoreError> {
-        (**self).state(execution_arn, checkpoint_token, marker).await
+        (**self)
+            .state(execution_arn, checkpoint_token, marker)
+            .await
     }
 }
 
@@ -81,7 +85,9 @@ impl<T: CheckpointStore + ?Sized> CheckpointStore for Box<T> {
         checkpoint_token: &str,
         updates: Vec<OperationUpdate>,
     ) -> Result<CheckpointResponse, StoreError> {
-        (**self).checkpoint(execution_arn, checkpoint_token, updates).await
+        (**self)
+            .checkpoint(execution_arn, checkpoint_token, updates)
+            .await
     }
 
     async fn state(
@@ -90,7 +96,9 @@ impl<T: CheckpointStore + ?Sized> CheckpointStore for Box<T> {
         checkpoint_token: &str,
         marker: Option<&str>,
     ) -> Result<ExecutionState, StoreError> {
-        (**self).state(execution_arn, checkpoint_token, marker).await
+        (**self)
+            .state(execution_arn, checkpoint_token, marker)
+            .await
     }
 }
 

@@ -1,5 +1,7 @@
 //! Checkpoint batching: how many durable writes an execution costs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -31,7 +33,12 @@ impl CheckpointStore for Counting {
         self.inner.checkpoint(arn, token, updates).await
     }
 
-    async fn state(&self, arn: &str, token: &str, marker: Option<&str>) -> Result<ExecutionState, StoreError> {
+    async fn state(
+        &self,
+        arn: &str,
+        token: &str,
+        marker: Option<&str>,
+    ) -> Result<ExecutionState, StoreError> {
         self.inner.state(arn, token, marker).await
     }
 }
@@ -41,16 +48,25 @@ impl CheckpointStore for Counting {
 async fn calls_per_invocation(function: DurableFunction) -> Vec<usize> {
     let clock = Arc::new(VirtualClock::starting_now());
     let memory = Arc::new(MemoryStore::with_clock(clock.clone()));
-    let store = Arc::new(Counting { inner: Arc::clone(&memory), calls: AtomicUsize::new(0) });
+    let store = Arc::new(Counting {
+        inner: Arc::clone(&memory),
+        calls: AtomicUsize::new(0),
+    });
     let arn = memory.start_execution("f", None, None);
     let mut calls = Vec::new();
     for invocation_number in 0..10 {
-        let envelope = memory.begin_invocation(&arn, &format!("req-{invocation_number}")).unwrap();
+        let envelope = memory
+            .begin_invocation(&arn, &format!("req-{invocation_number}"))
+            .unwrap();
         let before = store.calls.load(Ordering::SeqCst);
-        let output = invocation::run(&function, envelope, store.clone()).await.unwrap();
+        let output = invocation::run(&function, envelope, store.clone())
+            .await
+            .unwrap();
         calls.push(store.calls.load(Ordering::SeqCst) - before);
         let status = output.status;
-        memory.complete_invocation(&arn, InvocationOutcome::Returned(output)).unwrap();
+        memory
+            .complete_invocation(&arn, InvocationOutcome::Returned(output))
+            .unwrap();
         if status != InvocationStatus::Pending {
             return calls;
         }
@@ -63,12 +79,13 @@ async fn calls_per_invocation(function: DurableFunction) -> Vec<usize> {
 }
 
 async fn tiny(ctx: &DurableContext, i: u32) -> Result<u32, DurableError> {
-    ctx.step(move |_| async move { Ok::<_, DurableError>(i) }).await
+    ctx.step(move |_| async move { Ok::<_, DurableError>(i) })
+        .await
 }
 
 #[tokio::test]
 async fn ten_at_least_once_steps_and_a_wait_cost_eleven_writes() {
-    let function = DurableFunction::new(|_: (), ctx: DurableContext| async move {
+    let function = DurableFunction::new(|(): (), ctx: DurableContext| async move {
         let mut sum = 0;
         for i in 0..10 {
             sum += tiny(&ctx, i).await?;
@@ -83,7 +100,7 @@ async fn ten_at_least_once_steps_and_a_wait_cost_eleven_writes() {
 
 #[tokio::test]
 async fn at_most_once_steps_record_their_start_first() {
-    let function = DurableFunction::new(|_: (), ctx: DurableContext| async move {
+    let function = DurableFunction::new(|(): (), ctx: DurableContext| async move {
         ctx.step(|_| async { Ok::<_, DurableError>(1) })
             .semantics(StepSemantics::AtMostOncePerRetry)
             .await
@@ -93,8 +110,10 @@ async fn at_most_once_steps_record_their_start_first() {
 
 #[tokio::test]
 async fn child_context_updates_ride_along_with_the_next_write() {
-    let function = DurableFunction::new(|_: (), ctx: DurableContext| async move {
-        let inner: u32 = ctx.run_in_child_context(|child| async move { tiny(&child, 1).await }).await?;
+    let function = DurableFunction::new(|(): (), ctx: DurableContext| async move {
+        let inner: u32 = ctx
+            .run_in_child_context(|child| async move { tiny(&child, 1).await })
+            .await?;
         tiny(&ctx, inner + 1).await
     });
     // Context START + step + context SUCCEED + step: two writes in all.

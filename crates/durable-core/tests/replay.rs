@@ -1,5 +1,7 @@
 //! Replay, at-most-once and non-determinism, end to end on the local runner.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -15,46 +17,66 @@ fn counter() -> Arc<AtomicU32> {
 async fn run(function: DurableFunction) -> durable_testing::ExecutionSnapshot {
     let runner = LocalRunner::new();
     runner.register("wf", function);
-    runner.run("wf", None).await.expect("the runner drives the execution")
+    runner
+        .run("wf", None)
+        .await
+        .expect("the runner drives the execution")
 }
 
 fn error_text(snapshot: &durable_testing::ExecutionSnapshot) -> String {
     let error = snapshot.error.clone().unwrap_or_default();
-    format!("{}: {}", error.error_type.unwrap_or_default(), error.error_message.unwrap_or_default())
+    format!(
+        "{}: {}",
+        error.error_type.unwrap_or_default(),
+        error.error_message.unwrap_or_default()
+    )
 }
 
 #[tokio::test]
 async fn completed_steps_are_not_run_again_on_replay() {
     let runs = counter();
     let seen = Arc::clone(&runs);
-    let function = DurableFunction::new(move |_: (), ctx: DurableContext| {
+    let function = DurableFunction::new(move |(): (), ctx: DurableContext| {
         let runs = Arc::clone(&seen);
         async move {
-            let first: u32 = ctx
-                .step(|_| async move { Ok::<_, DurableError>(runs.fetch_add(1, Ordering::SeqCst) + 1) })
+            let first: u32 =
+                ctx.step(|_| async move {
+                    Ok::<_, DurableError>(runs.fetch_add(1, Ordering::SeqCst) + 1)
+                })
                 .await?;
             ctx.wait(Duration::from_secs(3600)).await?;
-            let second: u32 = ctx.step(move |_| async move { Ok::<_, DurableError>(first * 10) }).await?;
+            let second: u32 = ctx
+                .step(move |_| async move { Ok::<_, DurableError>(first * 10) })
+                .await?;
             Ok::<_, DurableError>(second)
         }
     });
     let snapshot = run(function).await;
     assert_eq!(snapshot.status, ExecutionStatus::Succeeded);
-    assert_eq!(snapshot.invocations, 2, "the wait splits the execution in two invocations");
-    assert_eq!(runs.load(Ordering::SeqCst), 1, "the first step ran again on replay");
+    assert_eq!(
+        snapshot.invocations, 2,
+        "the wait splits the execution in two invocations"
+    );
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        1,
+        "the first step ran again on replay"
+    );
     assert_eq!(snapshot.result.as_deref(), Some("10"));
 }
 
-fn crashing_step(runs: Arc<AtomicU32>, semantics: StepSemantics, retry: RetryStrategy) -> DurableFunction {
-    DurableFunction::new(move |_: (), ctx: DurableContext| {
+fn crashing_step(
+    runs: Arc<AtomicU32>,
+    semantics: StepSemantics,
+    retry: RetryStrategy,
+) -> DurableFunction {
+    DurableFunction::new(move |(): (), ctx: DurableContext| {
         let runs = Arc::clone(&runs);
         let retry = retry.clone();
         async move {
             ctx.step(move |_| async move {
-                if runs.fetch_add(1, Ordering::SeqCst) == 0 {
-                    // The runtime dies in the middle of the first run.
-                    panic!("simulated crash");
-                }
+                // The runtime dies in the middle of the first run.
+                assert!(runs.fetch_add(1, Ordering::SeqCst) != 0, "simulated crash");
                 Ok::<_, DurableError>("done".to_owned())
             })
             .semantics(semantics)
@@ -67,17 +89,31 @@ fn crashing_step(runs: Arc<AtomicU32>, semantics: StepSemantics, retry: RetryStr
 #[tokio::test]
 async fn interrupted_at_most_once_step_does_not_run_again_in_the_same_attempt() {
     let runs = counter();
-    let function = crashing_step(Arc::clone(&runs), StepSemantics::AtMostOncePerRetry, RetryStrategy::none());
+    let function = crashing_step(
+        Arc::clone(&runs),
+        StepSemantics::AtMostOncePerRetry,
+        RetryStrategy::none(),
+    );
     let snapshot = run(function).await;
-    assert_eq!(runs.load(Ordering::SeqCst), 1, "the interrupted attempt ran again");
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        1,
+        "the interrupted attempt ran again"
+    );
     assert_eq!(snapshot.status, ExecutionStatus::Failed);
-    assert!(error_text(&snapshot).contains("StepInterruptedError"), "{}", error_text(&snapshot));
+    assert!(
+        error_text(&snapshot).contains("StepInterruptedError"),
+        "{}",
+        error_text(&snapshot)
+    );
 }
 
 #[tokio::test]
 async fn interrupted_at_most_once_step_runs_again_as_a_new_attempt_when_retried() {
     let runs = counter();
-    let retry = RetryStrategy::exponential().max_attempts(2).initial_delay(Duration::from_secs(1));
+    let retry = RetryStrategy::exponential()
+        .max_attempts(2)
+        .initial_delay(Duration::from_secs(1));
     let function = crashing_step(Arc::clone(&runs), StepSemantics::AtMostOncePerRetry, retry);
     let snapshot = run(function).await;
     assert_eq!(snapshot.status, ExecutionStatus::Succeeded);
@@ -87,7 +123,11 @@ async fn interrupted_at_most_once_step_runs_again_as_a_new_attempt_when_retried(
 #[tokio::test]
 async fn interrupted_at_least_once_step_runs_again() {
     let runs = counter();
-    let function = crashing_step(Arc::clone(&runs), StepSemantics::AtLeastOncePerRetry, RetryStrategy::none());
+    let function = crashing_step(
+        Arc::clone(&runs),
+        StepSemantics::AtLeastOncePerRetry,
+        RetryStrategy::none(),
+    );
     let snapshot = run(function).await;
     assert_eq!(snapshot.status, ExecutionStatus::Succeeded);
     assert_eq!(runs.load(Ordering::SeqCst), 2);
@@ -104,7 +144,7 @@ where
     let invocations = counter();
     let v1 = Arc::new(v1);
     let v2 = Arc::new(v2);
-    DurableFunction::new(move |_: (), ctx: DurableContext| {
+    DurableFunction::new(move |(): (), ctx: DurableContext| {
         let first = invocations.fetch_add(1, Ordering::SeqCst) == 0;
         let (v1, v2) = (Arc::clone(&v1), Arc::clone(&v2));
         async move { if first { v1(ctx).await } else { v2(ctx).await } }
@@ -112,7 +152,9 @@ where
 }
 
 async fn named_step(ctx: &DurableContext, name: &str) -> Result<String, DurableError> {
-    ctx.step(|_| async { Ok::<_, DurableError>("x".to_owned()) }).name(name).await
+    ctx.step(|_| async { Ok::<_, DurableError>("x".to_owned()) })
+        .name(name)
+        .await
 }
 
 async fn hour(ctx: &DurableContext) -> Result<(), DurableError> {
@@ -126,7 +168,12 @@ async fn unchanged_code_replays_fine() {
         hour(&ctx).await
     };
     let snapshot = run(deployed_twice(v, v)).await;
-    assert_eq!(snapshot.status, ExecutionStatus::Succeeded, "{}", error_text(&snapshot));
+    assert_eq!(
+        snapshot.status,
+        ExecutionStatus::Succeeded,
+        "{}",
+        error_text(&snapshot)
+    );
 }
 
 #[tokio::test]
@@ -144,7 +191,10 @@ async fn renamed_operation_fails_the_execution_naming_both_sides() {
     assert_eq!(snapshot.status, ExecutionStatus::Failed);
     let text = error_text(&snapshot);
     assert!(text.contains("NonDeterministicExecutionError"), "{text}");
-    assert!(text.contains("\"charge\"") && text.contains("\"charge-card\""), "{text}");
+    assert!(
+        text.contains("\"charge\"") && text.contains("\"charge-card\""),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -160,7 +210,12 @@ async fn reordered_operations_fail_the_execution() {
     let snapshot = run(deployed_twice(v1, v2)).await;
     assert_eq!(snapshot.status, ExecutionStatus::Failed);
     let text = error_text(&snapshot);
-    assert!(text.contains("NonDeterministicExecutionError") && text.contains("STEP") && text.contains("WAIT"), "{text}");
+    assert!(
+        text.contains("NonDeterministicExecutionError")
+            && text.contains("STEP")
+            && text.contains("WAIT"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -174,5 +229,8 @@ async fn removed_operations_fail_the_execution() {
     let snapshot = run(deployed_twice(v1, v2)).await;
     assert_eq!(snapshot.status, ExecutionStatus::Failed);
     let text = error_text(&snapshot);
-    assert!(text.contains("no longer performs") && text.contains("\"b\""), "{text}");
+    assert!(
+        text.contains("no longer performs") && text.contains("\"b\""),
+        "{text}"
+    );
 }

@@ -38,7 +38,7 @@ pub struct CreateCallback<T> {
 pub struct Callback<T> {
     exec: Arc<Execution>,
     wire_id: String,
-    callback_id: String,
+    external_id: String,
     serdes: Arc<dyn Serdes<T>>,
 }
 
@@ -100,7 +100,10 @@ impl<T: Send + Sync + 'static> CreateCallback<T> {
     }
 
     /// Reads the payload with a custom serdes.
-    pub fn serdes<U: Send + Sync + 'static>(self, serdes: impl Serdes<U> + 'static) -> CreateCallback<U> {
+    pub fn serdes<U: Send + Sync + 'static>(
+        self,
+        serdes: impl Serdes<U> + 'static,
+    ) -> CreateCallback<U> {
         CreateCallback {
             ctx: self.ctx,
             id: self.id,
@@ -132,35 +135,42 @@ impl<T: Send + Sync + 'static> CreateCallback<T> {
             Err(error) => return exec.fail_fatally(error).await,
         };
         self.ctx.observe(recorded.as_ref());
-        let op = match recorded {
-            Some(op) => op,
-            None => {
-                let mut update = self.ctx.update(
-                    &self.id,
-                    OperationType::Callback,
-                    &OperationSubType::Callback,
-                    self.name.as_deref(),
-                    OperationAction::Start,
-                );
-                update.callback_options = Some(CallbackOptions {
-                    timeout_seconds: self.timeout.map(whole_seconds),
-                    heartbeat_timeout_seconds: self.heartbeat_timeout.map(whole_seconds),
-                });
-                let seq = exec.checkpointer.enqueue(update);
-                if exec.checkpointer.flush_through(&exec, seq).await.is_err() {
-                    return std::future::pending().await;
-                }
-                match exec.operation(&self.id.wire) {
-                    Some(op) => op,
-                    None => return exec.fail_fatally(missing_id(&self.id.wire)).await,
-                }
+        let op = if let Some(op) = recorded {
+            op
+        } else {
+            let mut update = self.ctx.update(
+                &self.id,
+                OperationType::Callback,
+                &OperationSubType::Callback,
+                self.name.as_deref(),
+                OperationAction::Start,
+            );
+            update.callback_options = Some(CallbackOptions {
+                timeout_seconds: self.timeout.map(whole_seconds),
+                heartbeat_timeout_seconds: self.heartbeat_timeout.map(whole_seconds),
+            });
+            let seq = exec.checkpointer.enqueue(update);
+            if exec.checkpointer.flush_through(&exec, seq).await.is_err() {
+                return std::future::pending().await;
+            }
+            match exec.operation(&self.id.wire) {
+                Some(op) => op,
+                None => return exec.fail_fatally(missing_id(&self.id.wire)).await,
             }
         };
-        let Some(callback_id) = op.callback_details.as_ref().and_then(|d| d.callback_id.clone())
+        let Some(callback_id) = op
+            .callback_details
+            .as_ref()
+            .and_then(|d| d.callback_id.clone())
         else {
             return exec.fail_fatally(missing_id(&self.id.wire)).await;
         };
-        Ok(Callback { exec, wire_id: self.id.wire, callback_id, serdes: self.serdes })
+        Ok(Callback {
+            exec,
+            wire_id: self.id.wire,
+            external_id: callback_id,
+            serdes: self.serdes,
+        })
     }
 }
 
@@ -184,21 +194,31 @@ impl<T: Send + Sync + 'static> IntoFuture for CreateCallback<T> {
 impl<T: Send + Sync + 'static> Callback<T> {
     /// The id the external system completes the callback with.
     pub fn id(&self) -> &str {
-        &self.callback_id
+        &self.external_id
     }
 
     async fn result(self) -> Result<T, DurableError> {
-        let op = self.exec.wait_for(&self.wire_id, OperationStatus::is_terminal).await;
+        let op = self
+            .exec
+            .wait_for(&self.wire_id, OperationStatus::is_terminal)
+            .await;
         if op.status != OperationStatus::Succeeded {
             return Err(callback_failure(&op));
         }
-        let ctx = SerdesContext { operation_id: &self.wire_id, execution_arn: &self.exec.arn };
+        let ctx = SerdesContext {
+            operation_id: &self.wire_id,
+            execution_arn: &self.exec.arn,
+        };
         match self.serdes.deserialize(op.result(), ctx).await {
             Ok(value) => Ok(value),
             Err(error) => Err(DurableError::with_kind(
                 ErrorKind::Callback,
                 "CallbackError",
-                format!("cannot read the result of callback {}: {}", self.callback_id, error.message_text()),
+                format!(
+                    "cannot read the result of callback {}: {}",
+                    self.external_id,
+                    error.message_text()
+                ),
             )),
         }
     }
@@ -239,7 +259,7 @@ impl<T> fmt::Debug for Callback<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Callback")
             .field("operation_id", &self.wire_id)
-            .field("callback_id", &self.callback_id)
+            .field("callback_id", &self.external_id)
             .finish_non_exhaustive()
     }
 }

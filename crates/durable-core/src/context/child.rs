@@ -14,7 +14,9 @@ use super::DurableContext;
 use crate::engine::execution::Claim;
 use crate::engine::ids::OperationId;
 use crate::error::{DurableError, ErrorKind};
-use crate::model::{ContextOptions, OperationAction, OperationStatus, OperationSubType, OperationType};
+use crate::model::{
+    ContextOptions, OperationAction, OperationStatus, OperationSubType, OperationType,
+};
 use crate::serdes::{JsonSerdes, Serdes, SerdesContext};
 
 /// Results larger than this are not stored: the children are replayed to
@@ -120,10 +122,24 @@ where
     T: Send + Sync + 'static,
 {
     async fn execute(self) -> Result<T, DurableError> {
-        let Self { parent, id, body, name, sub_type, serdes, .. } = self;
+        let Self {
+            parent,
+            id,
+            body,
+            name,
+            sub_type,
+            serdes,
+            ..
+        } = self;
         let exec = Arc::clone(parent.exec());
         let update = |action| {
-            parent.update(&id, OperationType::Context, &sub_type, name.as_deref(), action)
+            parent.update(
+                &id,
+                OperationType::Context,
+                &sub_type,
+                name.as_deref(),
+                action,
+            )
         };
         let claim = Claim {
             wire_id: &id.wire,
@@ -136,36 +152,43 @@ where
             Err(error) => return exec.fail_fatally(error).await,
         };
         parent.observe(recorded.as_ref());
-        let serdes_ctx = SerdesContext { operation_id: &id.wire, execution_arn: &exec.arn };
+        let serdes_ctx = SerdesContext {
+            operation_id: &id.wire,
+            execution_arn: &exec.arn,
+        };
         let replay_children = recorded
             .as_ref()
             .and_then(|op| op.context_details.as_ref())
             .and_then(|d| d.replay_children)
             .unwrap_or(false);
-        match recorded.as_ref().map(|op| op.status) {
-            Some(OperationStatus::Succeeded) if !replay_children => {
+        match recorded.as_ref().map(|op| (op.status, op)) {
+            Some((OperationStatus::Succeeded, op)) if !replay_children => {
                 exec.mark_cached_context(&id.wire);
-                let payload = recorded.as_ref().and_then(|op| op.result());
-                return match serdes.deserialize(payload, serdes_ctx).await {
+                return match serdes.deserialize(op.result(), serdes_ctx).await {
                     Ok(value) => Ok(value),
                     Err(error) => exec.fail_fatally(error).await,
                 };
             }
-            Some(OperationStatus::Succeeded) => {
-                // Too large to store: rebuild it from the recorded children.
+            // Too large to store: rebuild it from the recorded children.
+            Some((OperationStatus::Succeeded, _)) => {
                 return body(parent.child(&id, true)).await.map_err(Into::into);
             }
-            Some(status) if status.is_terminal() => {
+            Some((status, op)) if status.is_terminal() => {
                 exec.mark_cached_context(&id.wire);
-                let error = recorded.as_ref().and_then(|op| op.error()).cloned().unwrap_or_default();
-                return Err(DurableError::from_error_object(ErrorKind::ChildContext, &error));
+                let error = op.error().cloned().unwrap_or_default();
+                return Err(DurableError::from_error_object(
+                    ErrorKind::ChildContext,
+                    &error,
+                ));
             }
             Some(_) => {}
             None => {
                 exec.checkpointer.enqueue(update(OperationAction::Start));
             }
         }
-        let outcome = body(parent.child(&id, recorded.is_some())).await.map_err(Into::into);
+        let outcome = body(parent.child(&id, recorded.is_some()))
+            .await
+            .map_err(Into::into);
         match outcome {
             Ok(value) => {
                 let payload = match serdes.serialize(&value, serdes_ctx).await {
@@ -173,9 +196,14 @@ where
                     Err(error) => return exec.fail_fatally(error).await,
                 };
                 let mut succeed = update(OperationAction::Succeed);
-                if payload.as_ref().is_some_and(|p| p.len() > MAX_STORED_RESULT) {
+                if payload
+                    .as_ref()
+                    .is_some_and(|p| p.len() > MAX_STORED_RESULT)
+                {
                     succeed.payload = Some(String::new());
-                    succeed.context_options = Some(ContextOptions { replay_children: true });
+                    succeed.context_options = Some(ContextOptions {
+                        replay_children: true,
+                    });
                 } else {
                     succeed.payload.clone_from(&payload);
                 }

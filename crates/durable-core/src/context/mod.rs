@@ -17,6 +17,7 @@
 
 mod callback;
 mod child;
+mod condition;
 mod step;
 mod wait;
 
@@ -26,6 +27,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 pub use callback::{Callback, CreateCallback};
 pub use child::ChildContext;
+pub use condition::WaitForCondition;
 pub use step::{Step, StepContext};
 pub use wait::Wait;
 

@@ -29,6 +29,23 @@ pub struct StepContext {
 }
 
 impl StepContext {
+    pub(crate) fn new(
+        exec: &Arc<crate::engine::Execution>,
+        operation_id: &str,
+        attempt: u32,
+    ) -> Self {
+        Self {
+            attempt,
+            operation_id: operation_id.to_owned(),
+            logger: Logger::new(
+                Arc::clone(exec),
+                None,
+                Some(operation_id.to_owned()),
+                Some(attempt),
+            ),
+        }
+    }
+
     /// The attempt running now, counting from 1.
     pub const fn attempt(&self) -> u32 {
         self.attempt
@@ -180,7 +197,9 @@ where
             match op.status {
                 OperationStatus::Succeeded => return self.deserialize(op.result()).await,
                 OperationStatus::Pending => {
-                    op = exec.wait_for(&self.id.wire, |s| s != OperationStatus::Pending).await;
+                    op = exec
+                        .wait_for(&self.id.wire, |s| s != OperationStatus::Pending)
+                        .await;
                 }
                 OperationStatus::Ready => return self.attempt(attempt, Start::Send).await,
                 OperationStatus::Started => {
@@ -218,14 +237,22 @@ where
         let step_ctx = StepContext {
             attempt,
             operation_id: self.id.wire.clone(),
-            logger: Logger::new(Arc::clone(&exec), None, Some(self.id.wire.clone()), Some(attempt)),
+            logger: Logger::new(
+                Arc::clone(&exec),
+                None,
+                Some(self.id.wire.clone()),
+                Some(attempt),
+            ),
         };
         let outcome = {
             let _executing = exec.executing();
             body(step_ctx).await.map_err(Into::into)
         };
         let serdes = Arc::clone(&self.serdes);
-        let serdes_ctx = SerdesContext { operation_id: &self.id.wire, execution_arn: &exec.arn };
+        let serdes_ctx = SerdesContext {
+            operation_id: &self.id.wire,
+            execution_arn: &exec.arn,
+        };
         match outcome {
             Ok(value) => {
                 let payload = match serdes.serialize(&value, serdes_ctx).await {
@@ -269,8 +296,9 @@ where
         match decision {
             RetryDecision::Retry { delay } => {
                 update = self.update(OperationAction::Retry);
-                update.step_options =
-                    Some(StepOptions { next_attempt_delay_seconds: Some(whole_seconds(delay)) });
+                update.step_options = Some(StepOptions {
+                    next_attempt_delay_seconds: Some(whole_seconds(delay)),
+                });
             }
             RetryDecision::Stop => update = self.update(OperationAction::Fail),
         }
@@ -289,13 +317,19 @@ where
         }
     }
 
-    fn deserialize(&self, payload: Option<&str>) -> impl Future<Output = Result<T, DurableError>> + Send + use<'a, T, F, Fut, E> {
+    fn deserialize(
+        &self,
+        payload: Option<&str>,
+    ) -> impl Future<Output = Result<T, DurableError>> + Send + use<'a, T, F, Fut, E> {
         let exec = Arc::clone(self.ctx.exec());
         let serdes = Arc::clone(&self.serdes);
         let id = self.id.wire.clone();
         let payload = payload.map(str::to_owned);
         async move {
-            let ctx = SerdesContext { operation_id: &id, execution_arn: &exec.arn };
+            let ctx = SerdesContext {
+                operation_id: &id,
+                execution_arn: &exec.arn,
+            };
             match serdes.deserialize(payload.as_deref(), ctx).await {
                 Ok(value) => Ok(value),
                 Err(error) => exec.fail_fatally(error).await,
@@ -328,7 +362,11 @@ fn recorded_failure(op: &Operation) -> DurableError {
     };
     match op.error() {
         Some(error) => DurableError::from_error_object(kind, error),
-        None => DurableError::with_kind(kind, "StepError", format!("step {} ended {}", op.id, op.status)),
+        None => DurableError::with_kind(
+            kind,
+            "StepError",
+            format!("step {} ended {}", op.id, op.status),
+        ),
     }
 }
 

@@ -12,7 +12,9 @@ use super::step::whole_seconds;
 use crate::engine::execution::Claim;
 use crate::engine::ids::OperationId;
 use crate::error::DurableError;
-use crate::model::{OperationAction, OperationStatus, OperationSubType, OperationType, WaitOptions};
+use crate::model::{
+    OperationAction, OperationStatus, OperationSubType, OperationType, WaitOptions,
+};
 
 /// A wait being configured; `.await` it to wait.
 ///
@@ -39,7 +41,12 @@ impl DurableContext {
     /// # Ok(()) }
     /// ```
     pub fn wait(&self, duration: Duration) -> Wait {
-        Wait { ctx: self.clone(), id: self.next_id(), duration, name: None }
+        Wait {
+            ctx: self.clone(),
+            id: self.next_id(),
+            duration,
+            name: None,
+        }
     }
 }
 
@@ -74,13 +81,16 @@ impl Wait {
                 self.name.as_deref(),
                 OperationAction::Start,
             );
-            update.wait_options = Some(WaitOptions { wait_seconds: whole_seconds(self.duration) });
+            update.wait_options = Some(WaitOptions {
+                wait_seconds: whole_seconds(self.duration),
+            });
             let seq = exec.checkpointer.enqueue(update);
             if exec.checkpointer.flush_through(&exec, seq).await.is_err() {
                 return std::future::pending().await;
             }
         }
-        exec.wait_for(&self.id.wire, OperationStatus::is_terminal).await;
+        exec.wait_for(&self.id.wire, OperationStatus::is_terminal)
+            .await;
         Ok(())
     }
 }

@@ -37,7 +37,6 @@ pub(crate) struct Checkpointer {
     /// Held while a batch is in flight; holds the current token.
     sender: tokio::sync::Mutex<Option<String>>,
     queued: Notify,
-
 }
 
 impl Checkpointer {
@@ -45,11 +44,13 @@ impl Checkpointer {
         Self {
             store,
             arn,
-            queue: Mutex::new(Queue { pending: Vec::new(), next_seq: 1 }),
+            queue: Mutex::new(Queue {
+                pending: Vec::new(),
+                next_seq: 1,
+            }),
             durable_seq: AtomicU64::new(0),
             sender: tokio::sync::Mutex::new(Some(token)),
             queued: Notify::new(),
-
         }
     }
 
@@ -66,13 +67,16 @@ impl Checkpointer {
 
     /// The sequence number of the last queued update.
     pub(crate) fn last_seq(&self) -> u64 {
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner).next_seq - 1
+        self.queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .next_seq
+            - 1
     }
 
     pub(crate) fn is_sending(&self) -> bool {
         self.sender.try_lock().is_err()
     }
-
 
     /// Returns once every update up to `seq` is recorded. On failure the
     /// invocation is terminated and the error returned.
@@ -87,7 +91,9 @@ impl Checkpointer {
             }
             let (last, updates) = self.take_batch();
             let Some(current) = token.clone() else {
-                let error = StoreError::ExecutionEnded { execution_arn: self.arn.clone() };
+                let error = StoreError::ExecutionEnded {
+                    execution_arn: self.arn.clone(),
+                };
                 exec.terminate(Termination::Invocation(InvocationError::Checkpoint(error)));
                 return Err(());
             };
@@ -147,10 +153,16 @@ impl Checkpointer {
     ) -> Result<(Option<String>, Vec<crate::model::Operation>), StoreError> {
         let response = self.store.checkpoint(&self.arn, token, updates).await?;
         let mut operations = response.new_execution_state.operations;
-        let mut marker = response.new_execution_state.next_marker.filter(|m| !m.is_empty());
+        let mut marker = response
+            .new_execution_state
+            .next_marker
+            .filter(|m| !m.is_empty());
         if let Some(next_token) = response.checkpoint_token.as_deref() {
             while let Some(page_marker) = marker {
-                let page = self.store.state(&self.arn, next_token, Some(&page_marker)).await?;
+                let page = self
+                    .store
+                    .state(&self.arn, next_token, Some(&page_marker))
+                    .await?;
                 operations.extend(page.operations);
                 marker = page.next_marker.filter(|m| !m.is_empty());
             }

@@ -55,13 +55,23 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Execution {
-    pub(crate) fn new(arn: String, checkpointer: Checkpointer, operations: Vec<Operation>) -> Arc<Self> {
-        let operations = operations.into_iter().map(|op| (op.id.clone(), op)).collect();
+    pub(crate) fn new(
+        arn: String,
+        checkpointer: Checkpointer,
+        operations: Vec<Operation>,
+    ) -> Arc<Self> {
+        let operations = operations
+            .into_iter()
+            .map(|op| (op.id.clone(), op))
+            .collect();
         Arc::new(Self {
             arn,
             checkpointer,
             logger: RwLock::new(LoggerConfig::default()),
-            recorded: Mutex::new(Recorded { operations, ..Recorded::default() }),
+            recorded: Mutex::new(Recorded {
+                operations,
+                ..Recorded::default()
+            }),
             changes: watch::channel(0).0,
             termination: Mutex::new(None),
             executing: AtomicUsize::new(0),
@@ -113,7 +123,9 @@ impl Execution {
     }
 
     pub(crate) fn mark_cached_context(&self, wire_id: &str) {
-        lock(&self.recorded).cached_contexts.insert(wire_id.to_owned());
+        lock(&self.recorded)
+            .cached_contexts
+            .insert(wire_id.to_owned());
     }
 
     /// The recorded state of one operation.
@@ -144,7 +156,10 @@ impl Execution {
                 if recorded.cached_contexts.contains(id) {
                     return true;
                 }
-                parent = recorded.operations.get(id).and_then(|p| p.parent_id.as_deref());
+                parent = recorded
+                    .operations
+                    .get(id)
+                    .and_then(|p| p.parent_id.as_deref());
             }
             false
         };
@@ -218,7 +233,9 @@ impl Execution {
 
 /// Sort key of a positional id (`3-12` sorts after `3-2`); hashed ids last.
 fn position(id: &str) -> Vec<u64> {
-    id.split('-').map(|part| part.parse().unwrap_or(u64::MAX)).collect()
+    id.split('-')
+        .map(|part| part.parse().unwrap_or(u64::MAX))
+        .collect()
 }
 
 /// Increments a counter while alive.

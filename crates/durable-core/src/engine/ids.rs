@@ -36,7 +36,11 @@ fn wire_id(path: &str) -> String {
     }
     // Two FNV-1a passes with different offsets: stable across Rust versions,
     // unlike std's hashers, and plenty against accidental collisions.
-    format!("h{:016x}{:016x}", fnv1a(path, 0xcbf2_9ce4_8422_2325), fnv1a(path, 0x6c62_272e_07bb_0142))
+    format!(
+        "h{:016x}{:016x}",
+        fnv1a(path, 0xcbf2_9ce4_8422_2325),
+        fnv1a(path, 0x6c62_272e_07bb_0142)
+    )
 }
 
 fn fnv1a(text: &str, offset: u64) -> u64 {

@@ -56,16 +56,28 @@ pub struct InvocationOutput {
 impl InvocationOutput {
     /// The handler suspended.
     pub const fn pending() -> Self {
-        Self { status: InvocationStatus::Pending, result: None, error: None }
+        Self {
+            status: InvocationStatus::Pending,
+            result: None,
+            error: None,
+        }
     }
 
     /// The execution succeeded.
     pub const fn succeeded(result: Option<String>) -> Self {
-        Self { status: InvocationStatus::Succeeded, result, error: None }
+        Self {
+            status: InvocationStatus::Succeeded,
+            result,
+            error: None,
+        }
     }
 
     /// The execution failed.
     pub const fn failed(error: Option<ErrorObject>) -> Self {
-        Self { status: InvocationStatus::Failed, result: None, error }
+        Self {
+            status: InvocationStatus::Failed,
+            result: None,
+            error,
+        }
     }
 }

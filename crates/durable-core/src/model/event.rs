@@ -105,6 +105,12 @@ pub struct EventDetails {
     pub function_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub durable_execution_arn: Option<String>,
+    /// Version of the function a chained invoke ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executed_version: Option<String>,
+    /// Tenant of a chained invoke.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_id: Option<String>,
     /// Callback timeout in seconds.
@@ -162,8 +168,10 @@ struct EventRepr {
 
 impl Serialize for Event {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let details =
-            BTreeMap::from([(self.event_type.details_key().to_owned(), self.details.clone())]);
+        let details = BTreeMap::from([(
+            self.event_type.details_key().to_owned(),
+            self.details.clone(),
+        )]);
         EventRepr {
             event_type: self.event_type,
             sub_type: self.sub_type.clone(),
@@ -181,7 +189,10 @@ impl Serialize for Event {
 impl<'de> Deserialize<'de> for Event {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let mut repr = EventRepr::deserialize(deserializer)?;
-        let details = repr.details.remove(repr.event_type.details_key()).unwrap_or_default();
+        let details = repr
+            .details
+            .remove(repr.event_type.details_key())
+            .unwrap_or_default();
         Ok(Self {
             event_type: repr.event_type,
             event_id: repr.event_id,

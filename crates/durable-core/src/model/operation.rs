@@ -111,9 +111,7 @@ impl Operation {
             OperationType::Step => self.step_details.as_ref()?.result.as_deref(),
             OperationType::Context => self.context_details.as_ref()?.result.as_deref(),
             OperationType::Callback => self.callback_details.as_ref()?.result.as_deref(),
-            OperationType::ChainedInvoke => {
-                self.chained_invoke_details.as_ref()?.result.as_deref()
-            }
+            OperationType::ChainedInvoke => self.chained_invoke_details.as_ref()?.result.as_deref(),
             OperationType::Execution | OperationType::Wait => None,
         }
     }

@@ -1,6 +1,7 @@
 use super::*;
 
-const SAMPLE: &str = include_str!("../../../../../shared/reference/samples/invocation-envelope.json");
+const SAMPLE: &str =
+    include_str!("../../../../../shared/reference/samples/invocation-envelope.json");
 
 #[test]
 fn sample_envelope_round_trips() {
@@ -9,7 +10,11 @@ fn sample_envelope_round_trips() {
     let exec = &input.initial_execution_state.operations[0];
     assert_eq!(exec.operation_type, OperationType::Execution);
     assert_eq!(
-        exec.execution_details.as_ref().unwrap().input_payload.as_deref(),
+        exec.execution_details
+            .as_ref()
+            .unwrap()
+            .input_payload
+            .as_deref(),
         Some(r#"{"hello":"world"}"#)
     );
     let step = &input.initial_execution_state.operations[1];
@@ -22,7 +27,10 @@ fn sample_envelope_round_trips() {
         Some(Timestamp::from_millis(1_795_817_381_838))
     );
     assert_eq!(input.initial_execution_state.next_page(), None);
-    assert_eq!(input.updated_operation_ids.as_deref(), Some(&["w1".to_owned()][..]));
+    assert_eq!(
+        input.updated_operation_ids.as_deref(),
+        Some(&["w1".to_owned()][..])
+    );
 
     let original: serde_json::Value = serde_json::from_str(SAMPLE).unwrap();
     let mut again = serde_json::to_value(&input).unwrap();
@@ -36,7 +44,9 @@ fn update_uses_wire_names() {
     let mut update = OperationUpdate::new("1", OperationType::Step, OperationAction::Retry);
     update.sub_type = Some(OperationSubType::Step);
     update.error = Some(ErrorObject::new("StepError", "boom"));
-    update.step_options = Some(StepOptions { next_attempt_delay_seconds: Some(3) });
+    update.step_options = Some(StepOptions {
+        next_attempt_delay_seconds: Some(3),
+    });
     let json = serde_json::to_value(&update).unwrap();
     assert_eq!(
         json,
@@ -61,14 +71,26 @@ fn event_details_member_is_named_after_the_type() {
         sub_type: Some(OperationSubType::Step),
         parent_id: None,
         details: EventDetails {
-            error: Some(EventError { payload: ErrorObject::new("E", "m"), truncated: false }),
-            retry_details: Some(RetryDetails { current_attempt: 1, next_attempt_delay_seconds: Some(1) }),
+            error: Some(EventError {
+                payload: ErrorObject::new("E", "m"),
+                truncated: false,
+            }),
+            retry_details: Some(RetryDetails {
+                current_attempt: 1,
+                next_attempt_delay_seconds: Some(1),
+            }),
             ..EventDetails::default()
         },
     };
     let json = serde_json::to_value(&event).unwrap();
-    assert_eq!(json["StepFailedDetails"]["RetryDetails"]["CurrentAttempt"], 1);
-    assert_eq!(json["StepFailedDetails"]["Error"]["Payload"]["ErrorType"], "E");
+    assert_eq!(
+        json["StepFailedDetails"]["RetryDetails"]["CurrentAttempt"],
+        1
+    );
+    assert_eq!(
+        json["StepFailedDetails"]["Error"]["Payload"]["ErrorType"],
+        "E"
+    );
     assert_eq!(json["EventType"], "StepFailed");
     let back: Event = serde_json::from_value(json).unwrap();
     assert_eq!(back, event);
@@ -79,7 +101,10 @@ fn unknown_subtypes_are_kept() {
     let sub: OperationSubType = serde_json::from_str("\"Custom\"").unwrap();
     assert_eq!(sub, OperationSubType::Other("Custom".into()));
     assert_eq!(serde_json::to_string(&sub).unwrap(), "\"Custom\"");
-    assert_eq!(OperationSubType::MapIteration.operation_type(), Some(OperationType::Context));
+    assert_eq!(
+        OperationSubType::MapIteration.operation_type(),
+        Some(OperationType::Context)
+    );
 }
 
 #[test]

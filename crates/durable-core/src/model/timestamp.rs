@@ -131,7 +131,8 @@ mod tests {
         ] {
             assert_eq!(Timestamp::parse(text), Some(expected), "{text}");
         }
-        let from_json: Timestamp = serde_json::from_str("\"2025-12-18T10:53:55.057+00:00\"").unwrap();
+        let from_json: Timestamp =
+            serde_json::from_str("\"2025-12-18T10:53:55.057+00:00\"").unwrap();
         assert_eq!(from_json, expected);
         assert_eq!(serde_json::to_string(&expected).unwrap(), "1766055235057");
     }

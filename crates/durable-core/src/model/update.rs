@@ -49,7 +49,11 @@ pub struct OperationUpdate {
 
 impl OperationUpdate {
     /// A bare update; fill in the rest with the struct fields.
-    pub fn new(id: impl Into<String>, operation_type: OperationType, action: OperationAction) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        operation_type: OperationType,
+        action: OperationAction,
+    ) -> Self {
         Self {
             id: id.into(),
             parent_id: None,
@@ -73,7 +77,9 @@ impl OperationUpdate {
             e.error_message.as_ref().map_or(0, String::len)
                 + e.error_type.as_ref().map_or(0, String::len)
                 + e.error_data.as_ref().map_or(0, String::len)
-                + e.stack_trace.as_ref().map_or(0, |s| s.iter().map(String::len).sum())
+                + e.stack_trace
+                    .as_ref()
+                    .map_or(0, |s| s.iter().map(String::len).sum())
         });
         200 + self.id.len()
             + self.name.as_ref().map_or(0, String::len)

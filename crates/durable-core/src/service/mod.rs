@@ -46,7 +46,6 @@ pub use ids::{
 pub use invocation::{
     InvocationOutcome, NOTHING_PENDING_ERROR, RESULT_TOO_LARGE_ERROR, UNKNOWN_FAILURE_ERROR,
 };
-pub use oplog::OperationLog;
 pub use record::{ActiveInvocation, ChainedInvokeRequest, ExecutionRecord, NewExecution};
 pub use timers::{
     CALLBACK_HEARTBEAT_ERROR, CALLBACK_TIMEOUT_ERROR, EXECUTION_TIMEOUT_ERROR, ScheduledTimer,

@@ -10,7 +10,7 @@ use crate::model::Operation;
 ///
 /// Serialized as a plain list; the index is rebuilt when read back.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct OperationLog {
+pub(crate) struct OperationLog {
     operations: Vec<Operation>,
     index: HashMap<String, usize>,
 }
@@ -24,11 +24,6 @@ impl OperationLog {
     /// How many operations there are.
     pub fn len(&self) -> usize {
         self.operations.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.operations.is_empty()
     }
 
     /// The operation with this id.

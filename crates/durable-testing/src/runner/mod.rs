@@ -177,7 +177,8 @@ impl LocalRunner {
     }
 
     /// Runs the execution for `by` of virtual time: invokes it when needed
-    /// and fires every timer up to the end of that time, in order.
+    /// and fires every timer up to the end of that time, in order, callback
+    /// deadlines included. Returns early if the execution ends.
     pub async fn run_for(&self, arn: &str, by: Duration) -> Result<ExecutionSnapshot, RunnerError> {
         let until = self.clock().now().plus(by);
         self.drive(arn, Until::Time(until)).await

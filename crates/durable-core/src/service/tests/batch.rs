@@ -325,3 +325,18 @@ fn store_errors_keep_their_meaning() {
         matches!(StoreError::from(invalid), StoreError::Rejected { message } if message.contains("invalid update #0"))
     );
 }
+
+#[test]
+fn a_checkpointed_outcome_survives_a_crash_of_its_invocation() {
+    let mut h = Harness::new();
+    let fail = OperationUpdate {
+        error: Some(boom()),
+        ..update("exec-id", OperationType::Execution, Fail)
+    };
+    h.ok(vec![fail], T0);
+    let crash = ErrorObject::new("Runtime.ExitError", "died after the checkpoint");
+    h.complete(InvocationOutcome::Failed(crash), at(1));
+    assert_eq!(h.record.status(), ExecutionStatus::Failed);
+    assert_eq!(h.record.error(), Some(&boom()));
+    assert_eq!(h.event_types(), [InvocationCompleted, ExecutionFailed]);
+}

@@ -288,7 +288,10 @@ fn changes_delivered_in_a_delta_need_no_new_invocation() {
     // "a" fires during the invocation and reaches it through the delta.
     let response = h.ok(vec![], at(1));
     assert_eq!(ids(&response), ["a"]);
-    h.complete(InvocationOutcome::Returned(InvocationOutput::pending()), at(1));
+    h.complete(
+        InvocationOutcome::Returned(InvocationOutput::pending()),
+        at(1),
+    );
     assert!(!h.record.needs_invocation());
     assert_eq!(h.record.next_wake_up(), Some(at(5)));
 }
@@ -297,9 +300,19 @@ fn changes_delivered_in_a_delta_need_no_new_invocation() {
 fn changes_after_the_last_checkpoint_invoke_again() {
     let mut h = Harness::new();
     h.ok(vec![wait_start("a", 1), wait_start("b", 5)], T0);
-    assert!(h.record.fire_due(at(1)), "fired while the invocation still runs");
-    h.complete(InvocationOutcome::Returned(InvocationOutput::pending()), at(1));
+    assert!(
+        h.record.fire_due(at(1)),
+        "fired while the invocation still runs"
+    );
+    h.complete(
+        InvocationOutcome::Returned(InvocationOutput::pending()),
+        at(1),
+    );
     assert!(h.record.needs_invocation());
     let envelope = h.begin(at(1));
-    assert_eq!(envelope.updated_operation_ids, Some(vec![]), "not changed while suspended");
+    assert_eq!(
+        envelope.updated_operation_ids,
+        Some(vec![]),
+        "not changed while suspended"
+    );
 }

@@ -262,3 +262,6 @@ async fn the_store_can_be_driven_by_hand() {
     assert_eq!(snapshot.status, ExecutionStatus::Failed);
     runner.stop(&arn, None).await.unwrap_err();
 }
+
+mod callbacks;
+mod chained;
