@@ -9,9 +9,16 @@ use std::sync::{Mutex, PoisonError};
 
 use durable_testing::requirements::HandlerRegistry;
 
+mod callback;
 mod child;
+mod invoke;
+mod map;
+mod parallel;
+mod plugin;
 mod step;
 mod wait;
+mod wait_for_callback;
+mod wait_for_condition;
 
 /// Every handler, by requirement id.
 pub fn registry() -> HandlerRegistry {
@@ -19,6 +26,13 @@ pub fn registry() -> HandlerRegistry {
     step::register(&mut registry);
     wait::register(&mut registry);
     child::register(&mut registry);
+    callback::register(&mut registry);
+    invoke::register(&mut registry);
+    wait_for_condition::register(&mut registry);
+    wait_for_callback::register(&mut registry);
+    parallel::register(&mut registry);
+    map::register(&mut registry);
+    plugin::register(&mut registry);
     registry
 }
 

@@ -10,6 +10,7 @@
 //! [`CheckpointStore`]; the self-hosted ones build on [`service`], the
 //! service-side rules as pure functions.
 
+pub mod batch;
 pub mod condition;
 pub mod context;
 mod engine;

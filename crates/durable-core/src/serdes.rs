@@ -58,6 +58,25 @@ pub trait Serdes<T: Send + Sync>: Send + Sync {
     ) -> Result<T, DurableError>;
 }
 
+#[async_trait]
+impl<T: Send + Sync, S: Serdes<T> + ?Sized> Serdes<T> for std::sync::Arc<S> {
+    async fn serialize(
+        &self,
+        value: &T,
+        ctx: SerdesContext<'_>,
+    ) -> Result<Option<String>, DurableError> {
+        (**self).serialize(value, ctx).await
+    }
+
+    async fn deserialize(
+        &self,
+        data: Option<&str>,
+        ctx: SerdesContext<'_>,
+    ) -> Result<T, DurableError> {
+        (**self).deserialize(data, ctx).await
+    }
+}
+
 /// The default serdes: JSON through `serde`.
 pub struct JsonSerdes<T>(PhantomData<fn() -> T>);
 

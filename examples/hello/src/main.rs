@@ -31,7 +31,10 @@ async fn hello(name: String, ctx: DurableContext) -> Result<String, DurableError
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Show the workflow's own log lines (the logger is quiet during replay).
-    tracing_subscriber::fmt().with_target(false).without_time().init();
+    tracing_subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .init();
     let name = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "World".to_owned());

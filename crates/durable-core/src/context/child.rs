@@ -66,13 +66,32 @@ impl DurableContext {
         E: Into<DurableError> + 'a,
         T: Serialize + DeserializeOwned + Send + Sync + 'static,
     {
+        self.child_context_with(body, Arc::new(JsonSerdes::<T>::new()))
+    }
+
+    /// A child context recording its result with `serdes`.
+    pub(crate) fn child_context_with<'a, T, F>(
+        &self,
+        body: F,
+        serdes: Arc<dyn Serdes<T>>,
+    ) -> ChildContext<'a, T, F> {
+        self.child_context_at(self.next_id(), body, serdes)
+    }
+
+    /// A child context at an id taken earlier.
+    pub(crate) fn child_context_at<'a, T, F>(
+        &self,
+        id: OperationId,
+        body: F,
+        serdes: Arc<dyn Serdes<T>>,
+    ) -> ChildContext<'a, T, F> {
         ChildContext {
             parent: self.clone(),
-            id: self.next_id(),
+            id,
             body,
             name: None,
             sub_type: OperationSubType::RunInChildContext,
-            serdes: Arc::new(JsonSerdes::<T>::new()),
+            serdes,
             _borrow: PhantomData,
         }
     }
@@ -92,7 +111,6 @@ impl<T: Send + Sync, F> ChildContext<'_, T, F> {
     }
 
     /// Records the context under another subtype (map items, parallel branches, ...).
-    #[allow(dead_code)] // used by the composite operations
     pub(crate) fn sub_type(mut self, sub_type: OperationSubType) -> Self {
         self.sub_type = sub_type;
         self

@@ -17,9 +17,13 @@
 
 mod callback;
 mod child;
+mod concurrent;
 mod condition;
+mod invoke;
+mod map;
 mod step;
 mod wait;
+mod wait_for_callback;
 
 use std::fmt;
 use std::sync::Arc;
@@ -27,9 +31,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 pub use callback::{Callback, CreateCallback};
 pub use child::ChildContext;
+pub use concurrent::Nesting;
 pub use condition::WaitForCondition;
+pub use invoke::Invoke;
+pub use map::{Branch, Map, Parallel};
 pub use step::{Step, StepContext};
 pub use wait::Wait;
+pub use wait_for_callback::WaitForCallback;
 
 use crate::engine::Execution;
 use crate::engine::ids::OperationId;
@@ -78,6 +86,21 @@ impl DurableContext {
                 operation_id: Some(id.wire.clone()),
                 counter: AtomicU64::new(0),
                 replaying: Arc::new(AtomicBool::new(replaying)),
+            }),
+        }
+    }
+
+    /// A context with its own id namespace at `id` whose operations record
+    /// this context as their parent: the per-item context of FLAT batches,
+    /// which records nothing itself.
+    fn virtual_child(&self, id: &OperationId) -> Self {
+        Self {
+            inner: Arc::new(ContextInner {
+                exec: Arc::clone(&self.inner.exec),
+                path: Some(id.path.clone()),
+                operation_id: self.inner.operation_id.clone(),
+                counter: AtomicU64::new(0),
+                replaying: Arc::new(AtomicBool::new(self.is_replaying())),
             }),
         }
     }

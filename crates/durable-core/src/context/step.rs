@@ -136,6 +136,11 @@ impl<T: Send + Sync, F> Step<'_, T, F> {
         self
     }
 
+    pub(crate) fn retry_shared(mut self, policy: Arc<dyn RetryPolicy>) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
     /// Sets at-least-once (default) or at-most-once execution per attempt.
     pub const fn semantics(mut self, semantics: StepSemantics) -> Self {
         self.semantics = semantics;

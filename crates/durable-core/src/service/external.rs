@@ -28,7 +28,8 @@ pub enum ChainedInvokeResult {
 
 impl ExecutionRecord {
     /// Completes the callback `callback_id` with `result` (the raw body an
-    /// external system sent) at `now`.
+    /// external system sent) at `now`. An empty body is no result: the
+    /// callback succeeds without a payload.
     pub fn callback_succeeded(
         &mut self,
         config: &ServiceConfig,
@@ -43,7 +44,8 @@ impl ExecutionRecord {
             });
         }
         let id = self.active_callback(callback_id, now)?;
-        self.end_callback(&id, Status::Succeeded, Some(result), None, now);
+        let result = Some(result).filter(|r| !r.is_empty());
+        self.end_callback(&id, Status::Succeeded, result, None, now);
         Ok(())
     }
 

@@ -88,6 +88,26 @@ fn callback_success_wakes_the_execution() {
 }
 
 #[test]
+fn an_empty_callback_success_has_no_payload() {
+    let mut h = Harness::new();
+    let callback_id = suspended_on_callback(&mut h, None, None);
+    h.record
+        .callback_succeeded(&h.config, &callback_id, String::new(), at(1))
+        .unwrap();
+    let op = h.op("cb");
+    assert_eq!(op.status, OperationStatus::Succeeded);
+    assert_eq!(op.result(), None);
+    let json = serde_json::to_value(h.last_event()).unwrap();
+    assert_eq!(json["EventType"], "CallbackSucceeded");
+    assert!(
+        json["CallbackSucceededDetails"]["Result"]
+            .get("Payload")
+            .is_none()
+    );
+    assert!(h.record.needs_invocation());
+}
+
+#[test]
 fn callback_failure_records_the_error() {
     let mut h = Harness::new();
     let callback_id = suspended_on_callback(&mut h, None, None);
