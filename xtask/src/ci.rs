@@ -39,7 +39,8 @@ pub fn run() -> Result<bool, String> {
         }
     }
     println!(
-        "==> [{total}/{total}] conformance: cargo xtask conformance --backend memory --suite step,wait,child"
+        "==> [{total}/{total}] conformance: cargo xtask conformance --backend memory --suite {}",
+        conformance::CI_SUITES.join(",")
     );
     let passed = conformance::run(&conformance::Args::for_ci())?;
     if !passed {

@@ -19,7 +19,10 @@ async fn echo_target(input: Value, _ctx: DurableContext) -> Result<Value, Durabl
 }
 
 async fn failing_target(_: Value, _ctx: DurableContext) -> Result<Value, DurableError> {
-    Err(DurableError::new("TargetFailure", "the invoked function fails"))
+    Err(DurableError::new(
+        "TargetFailure",
+        "the invoked function fails",
+    ))
 }
 
 /// Invokes the echo target with `input`.
@@ -136,7 +139,8 @@ impl Serdes<String> for UpperOnWrite {
     }
 }
 
-/// Writes strings as they are, reads them upper-cased.
+/// Passes the payload through as the raw string and reads it upper-cased
+/// (quotes included: a JSON string stays a JSON string).
 struct UpperOnRead;
 
 #[async_trait]
@@ -146,7 +150,7 @@ impl Serdes<String> for UpperOnRead {
         value: &String,
         _: SerdesContext<'_>,
     ) -> Result<Option<String>, DurableError> {
-        Ok(Some(serde_json::to_string(value)?))
+        Ok(Some(value.clone()))
     }
 
     async fn deserialize(
@@ -154,8 +158,7 @@ impl Serdes<String> for UpperOnRead {
         data: Option<&str>,
         _: SerdesContext<'_>,
     ) -> Result<String, DurableError> {
-        let value: String = serde_json::from_str(data.unwrap_or("null"))?;
-        Ok(value.to_uppercase())
+        Ok(data.unwrap_or_default().to_uppercase())
     }
 }
 
@@ -164,7 +167,10 @@ struct DataInput {
     data: String,
 }
 
-async fn custom_payload_serdes(input: DataInput, ctx: DurableContext) -> Result<String, DurableError> {
+async fn custom_payload_serdes(
+    input: DataInput,
+    ctx: DurableContext,
+) -> Result<String, DurableError> {
     ctx.invoke(ECHO, input.data)
         .payload_serdes(UpperOnWrite)
         .await

@@ -162,7 +162,9 @@ pub struct BatchResult<T> {
 }
 
 impl<T> BatchResult<T> {
-    pub(crate) fn new(items: Vec<BatchItem<T>>, completion_reason: CompletionReason) -> Self {
+    /// A batch result from its items (in index order) and completion reason,
+    /// for custom whole-result serdes and tests.
+    pub fn new(items: Vec<BatchItem<T>>, completion_reason: CompletionReason) -> Self {
         Self {
             items,
             completion_reason,

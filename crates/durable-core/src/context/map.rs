@@ -207,7 +207,7 @@ where
         let (ctx, id, options) = self.common.options(
             OperationSubType::Map,
             OperationSubType::MapIteration,
-            "MapResult",
+            concurrent::MAP_SUMMARY,
         );
         Box::pin(concurrent::run(ctx, id, options, items))
     }
@@ -324,7 +324,7 @@ impl<'a, O: Send + Sync + 'static> IntoFuture for Parallel<'a, O> {
         let (ctx, id, options) = self.common.options(
             OperationSubType::Parallel,
             OperationSubType::ParallelBranch,
-            "ParallelResult",
+            concurrent::PARALLEL_SUMMARY,
         );
         Box::pin(concurrent::run(ctx, id, options, items))
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 
 use super::{DurableContext, StepContext};
-use crate::error::DurableError;
+use crate::error::{DurableError, ErrorKind};
 use crate::model::OperationSubType;
 use crate::retry::{RetryPolicy, RetryStrategy};
 use crate::serdes::{JsonSerdes, RawSerdes, Serdes};
@@ -37,7 +37,10 @@ impl DurableContext {
     /// raw string unless a serdes is set.
     ///
     /// It runs as a child context (subtype `WaitForCallback`) holding the
-    /// callback and the submitter step.
+    /// callback and the submitter step. A failure — the callback failed or
+    /// timed out, or the submitter failed for good — is a `Callback` error
+    /// ([`ErrorKind::Callback`](crate::ErrorKind::Callback)) carrying the
+    /// recorded error type and message.
     ///
     /// # Example
     /// ```
@@ -166,7 +169,16 @@ where
         if let Some(name) = name {
             child = child.name(name);
         }
-        child.into_future()
+        let outcome = child.into_future();
+        // The child context is how it is recorded, not what failed: report
+        // a failure (callback failed or timed out, submitter failed) as a
+        // callback error, on the first run and on replay alike.
+        Box::pin(async move {
+            outcome.await.map_err(|error| match error.kind() {
+                ErrorKind::ChildContext => error.rebuilt_as(ErrorKind::Callback),
+                _ => error,
+            })
+        })
     }
 }
 

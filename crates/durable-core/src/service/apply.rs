@@ -281,6 +281,8 @@ impl ExecutionRecord {
             function_name: Some(options.function_name.clone()),
             input: Some(events::payload(update.payload.clone())),
             durable_execution_arn: Some(execution_arn.clone()),
+            executed_version: Some(executed_version(&options.function_name).to_owned()),
+            tenant_id: options.tenant_id.clone(),
             ..EventDetails::default()
         };
         self.chained_invokes.insert(
@@ -295,5 +297,35 @@ impl ExecutionRecord {
             },
         );
         Some((EventType::ChainedInvokeStarted, details))
+    }
+}
+
+/// The version a chained invoke runs: the qualifier of `name:qualifier`
+/// (or of a qualified function ARN), `$LATEST` otherwise.
+fn executed_version(function_name: &str) -> &str {
+    let parts: Vec<&str> = function_name.split(':').collect();
+    let qualifier = match parts.as_slice() {
+        [_, qualifier] | ["arn", _, "lambda", _, _, "function", _, qualifier] => Some(*qualifier),
+        _ => None,
+    };
+    qualifier.filter(|q| !q.is_empty()).unwrap_or("$LATEST")
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::executed_version;
+
+    #[test]
+    fn qualifiers_name_the_version() {
+        assert_eq!(executed_version("echo"), "$LATEST");
+        assert_eq!(executed_version("echo:7"), "7");
+        assert_eq!(
+            executed_version("arn:aws:lambda:us-east-1:1:function:echo"),
+            "$LATEST"
+        );
+        assert_eq!(
+            executed_version("arn:aws:lambda:us-east-1:1:function:echo:prod"),
+            "prod"
+        );
     }
 }

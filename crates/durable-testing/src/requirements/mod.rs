@@ -32,6 +32,7 @@ mod logs;
 mod matcher;
 mod memory_backend;
 mod model;
+mod pyjson;
 mod registry;
 mod report;
 mod result;

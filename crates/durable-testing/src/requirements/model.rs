@@ -128,11 +128,15 @@ pub struct CallbackAction {
 impl CallbackAction {
     /// The success result to send: the payload as JSON text, or an empty
     /// string when there is no payload.
+    ///
+    /// The JSON is written the way the reference runner's Python
+    /// `json.dumps` writes it (`", "` and `": "` separators, non-ASCII
+    /// escaped), so payload comparisons see the same bytes.
     pub fn success_payload(&self) -> String {
         self.payload
             .as_ref()
             .filter(|v| !v.is_null())
-            .map(Value::to_string)
+            .map(super::pyjson::dumps)
             .unwrap_or_default()
     }
 
