@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::context::DurableContext;
 use crate::error::{DurableError, ErrorKind};
+use crate::plugin::{Plugin, Plugins};
 
 type ErasedHandler = dyn Fn(Option<String>, DurableContext) -> BoxFuture<'static, Result<Option<String>, DurableError>>
     + Send
@@ -32,6 +33,7 @@ type ErasedHandler = dyn Fn(Option<String>, DurableContext) -> BoxFuture<'static
 #[derive(Clone)]
 pub struct DurableFunction {
     handler: Arc<ErasedHandler>,
+    plugins: Plugins,
 }
 
 impl DurableFunction {
@@ -48,6 +50,7 @@ impl DurableFunction {
     {
         let handler = Arc::new(handler);
         Self {
+            plugins: Plugins::default(),
             handler: Arc::new(move |input: Option<String>, ctx: DurableContext| {
                 let handler = Arc::clone(&handler);
                 Box::pin(async move {
@@ -71,6 +74,19 @@ impl DurableFunction {
                 })
             }),
         }
+    }
+
+    /// Adds a plugin; plugins are called in the order they were added.
+    #[must_use]
+    pub fn with_plugin(self, plugin: impl Plugin + 'static) -> Self {
+        Self {
+            plugins: self.plugins.with(Arc::new(plugin)),
+            ..self
+        }
+    }
+
+    pub(crate) fn plugins(&self) -> &Plugins {
+        &self.plugins
     }
 
     /// Runs the handler once on a JSON input.

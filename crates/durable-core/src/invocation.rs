@@ -6,6 +6,7 @@
 //! woken it), the invocation flushes its queue and ends with PENDING, and the
 //! handler future is dropped: user code cannot observe or catch suspension.
 
+use std::collections::HashSet;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,8 +22,10 @@ use crate::engine::execution::Termination;
 use crate::error::{DurableError, ErrorKind, InvocationError};
 use crate::function::DurableFunction;
 use crate::model::{
-    InvocationInput, InvocationOutput, Operation, OperationAction, OperationType, OperationUpdate,
+    ErrorObject, InvocationInput, InvocationOutput, Operation, OperationAction, OperationType,
+    OperationUpdate,
 };
+use crate::plugin::{InvocationEndInfo, InvocationStartInfo, OperationInfo};
 use crate::store::CheckpointStore;
 
 /// The largest result returned inline; larger ones are checkpointed (the
@@ -40,6 +43,33 @@ pub async fn run(
     function: &DurableFunction,
     input: InvocationInput,
     store: Arc<dyn CheckpointStore>,
+) -> Result<InvocationOutput, InvocationError> {
+    run_with(function, input, store, &InvocationMeta::default()).await
+}
+
+/// What the runtime knows about an invocation beyond its envelope.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct InvocationMeta {
+    /// The runtime's id for this invocation (Lambda's request id).
+    pub request_id: Option<String>,
+}
+
+impl InvocationMeta {
+    /// Meta data with a request id.
+    pub fn with_request_id(request_id: impl Into<String>) -> Self {
+        Self {
+            request_id: Some(request_id.into()),
+        }
+    }
+}
+
+/// [`run`], with what the runtime knows about the invocation (for plugins).
+pub async fn run_with(
+    function: &DurableFunction,
+    input: InvocationInput,
+    store: Arc<dyn CheckpointStore>,
+    meta: &InvocationMeta,
 ) -> Result<InvocationOutput, InvocationError> {
     if input.durable_execution_arn.is_empty() {
         return Err(InvocationError::InvalidEnvelope(
@@ -70,11 +100,63 @@ pub async fn run(
         .and_then(|d| d.input_payload.clone())
         .filter(|p| !p.is_empty());
 
+    let execution_start = execution_op.map(|op| op.start_timestamp);
+    let is_first = !operations
+        .iter()
+        .any(|op| op.operation_type != OperationType::Execution);
+    let updated_ids: HashSet<String> = input
+        .updated_operation_ids
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    let updated: Vec<OperationInfo> = operations
+        .iter()
+        .filter(|op| updated_ids.contains(&op.id))
+        .map(|op| OperationInfo::from_operation(op, false))
+        .collect();
+    let operations_count = operations.len();
+
+    let plugins = function.plugins().clone();
+    let start = InvocationStartInfo {
+        execution_arn: &arn,
+        request_id: meta.request_id.as_deref(),
+        is_first_invocation: is_first,
+        operations_count,
+        updated_operations: &updated,
+        execution_start_timestamp: execution_start,
+    };
+    plugins.emit("invocation-start", |p| p.on_invocation_start(&start));
+
     let checkpointer = Checkpointer::new(store, arn.clone(), token);
-    let exec = Execution::new(arn, checkpointer, operations);
+    let exec = Execution::new(
+        arn.clone(),
+        checkpointer,
+        operations,
+        plugins.clone(),
+        updated_ids,
+    );
     let handler = function.call(payload, DurableContext::root(Arc::clone(&exec)));
     let outcome = drive(&exec, handler).await;
-    finish(&exec, execution_id, outcome).await
+    let output = finish(&exec, execution_id, outcome).await;
+
+    let (status, error) = match &output {
+        Ok(output) => (Some(output.status), output.error.clone()),
+        Err(error) => (
+            None,
+            Some(ErrorObject::new("InvocationError", error.to_string())),
+        ),
+    };
+    let end = InvocationEndInfo {
+        execution_arn: &arn,
+        request_id: meta.request_id.as_deref(),
+        is_first_invocation: is_first,
+        operations_count: exec.operations_count(),
+        execution_start_timestamp: execution_start,
+        status,
+        error,
+    };
+    plugins.emit("invocation-end", |p| p.on_invocation_end(&end));
+    output
 }
 
 /// The EXECUTION operation: its id is the last segment of the ARN.

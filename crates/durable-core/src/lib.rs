@@ -19,6 +19,7 @@ mod function;
 pub mod invocation;
 pub mod logger;
 pub mod model;
+pub mod plugin;
 pub mod retry;
 pub mod serdes;
 pub mod service;

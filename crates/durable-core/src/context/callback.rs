@@ -10,12 +10,12 @@ use futures_util::future::BoxFuture;
 use super::DurableContext;
 use super::step::whole_seconds;
 use crate::engine::Execution;
-use crate::engine::execution::Claim;
 use crate::engine::ids::OperationId;
 use crate::error::{DurableError, ErrorKind};
 use crate::model::{
     CallbackOptions, Operation, OperationAction, OperationStatus, OperationSubType, OperationType,
 };
+use crate::plugin::OperationInfo;
 use crate::serdes::{JsonSerdes, RawSerdes, Serdes, SerdesContext};
 
 /// A callback being configured; `.await` it to register the callback and get
@@ -38,6 +38,8 @@ pub struct CreateCallback<T> {
 pub struct Callback<T> {
     exec: Arc<Execution>,
     wire_id: String,
+    /// Not finished when claimed: its end is news for plugins.
+    live: bool,
     external_id: String,
     serdes: Arc<dyn Serdes<T>>,
 }
@@ -124,17 +126,15 @@ impl<T: Send + Sync + 'static> CreateCallback<T> {
 
     async fn execute(self) -> Result<Callback<T>, DurableError> {
         let exec = Arc::clone(self.ctx.exec());
-        let claim = Claim {
-            wire_id: &self.id.wire,
-            operation_type: OperationType::Callback,
-            sub_type: &OperationSubType::Callback,
-            name: self.name.as_deref(),
-        };
-        let recorded = match exec.claim(&claim) {
-            Ok(recorded) => recorded,
-            Err(error) => return exec.fail_fatally(error).await,
-        };
-        self.ctx.observe(recorded.as_ref());
+        let recorded = self
+            .ctx
+            .claim(
+                &self.id,
+                OperationType::Callback,
+                &OperationSubType::Callback,
+                self.name.as_deref(),
+            )
+            .await;
         let op = if let Some(op) = recorded {
             op
         } else {
@@ -166,6 +166,7 @@ impl<T: Send + Sync + 'static> CreateCallback<T> {
             return exec.fail_fatally(missing_id(&self.id.wire)).await;
         };
         Ok(Callback {
+            live: !op.status.is_terminal(),
             exec,
             wire_id: self.id.wire,
             external_id: callback_id,
@@ -202,6 +203,10 @@ impl<T: Send + Sync + 'static> Callback<T> {
             .exec
             .wait_for(&self.wire_id, OperationStatus::is_terminal)
             .await;
+        if self.live {
+            self.exec
+                .ended(&self.wire_id, || OperationInfo::from_operation(&op, false));
+        }
         if op.status != OperationStatus::Succeeded {
             return Err(callback_failure(&op));
         }

@@ -11,12 +11,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::DurableContext;
-use crate::engine::execution::Claim;
 use crate::engine::ids::OperationId;
 use crate::error::{DurableError, ErrorKind};
 use crate::model::{
     ContextOptions, OperationAction, OperationStatus, OperationSubType, OperationType,
 };
+use crate::plugin::Outcome;
 use crate::serdes::{JsonSerdes, Serdes, SerdesContext};
 
 /// Results larger than this are not stored: the children are replayed to
@@ -159,17 +159,9 @@ where
                 action,
             )
         };
-        let claim = Claim {
-            wire_id: &id.wire,
-            operation_type: OperationType::Context,
-            sub_type: &sub_type,
-            name: name.as_deref(),
-        };
-        let recorded = match exec.claim(&claim) {
-            Ok(recorded) => recorded,
-            Err(error) => return exec.fail_fatally(error).await,
-        };
-        parent.observe(recorded.as_ref());
+        let recorded = parent
+            .claim(&id, OperationType::Context, &sub_type, name.as_deref())
+            .await;
         let serdes_ctx = SerdesContext {
             operation_id: &id.wire,
             execution_arn: &exec.arn,
@@ -189,7 +181,12 @@ where
             }
             // Too large to store: rebuild it from the recorded children.
             Some((OperationStatus::Succeeded, _)) => {
-                return body(parent.child(&id, true)).await.map_err(Into::into);
+                let info = parent.info(&id, OperationType::Context, &sub_type, name.as_deref());
+                exec.function_hook(&info, true, None);
+                let outcome: Result<T, DurableError> =
+                    body(parent.child(&id, true)).await.map_err(Into::into);
+                exec.function_hook(&info, true, Some(Outcome::of(&outcome)));
+                return outcome;
             }
             Some((status, op)) if status.is_terminal() => {
                 exec.mark_cached_context(&id.wire);
@@ -204,42 +201,69 @@ where
                 exec.checkpointer.enqueue(update(OperationAction::Start));
             }
         }
-        let outcome = body(parent.child(&id, recorded.is_some()))
+        let info = parent.info(&id, OperationType::Context, &sub_type, name.as_deref());
+        exec.function_hook(&info, false, None);
+        let outcome: Result<T, DurableError> = body(parent.child(&id, recorded.is_some()))
             .await
             .map_err(Into::into);
+        exec.function_hook(&info, false, Some(Outcome::of(&outcome)));
+        let ended = |status| {
+            parent.ended(
+                &id,
+                OperationType::Context,
+                &sub_type,
+                name.as_deref(),
+                status,
+            );
+        };
         match outcome {
             Ok(value) => {
-                let payload = match serdes.serialize(&value, serdes_ctx).await {
-                    Ok(payload) => payload,
-                    Err(error) => return exec.fail_fatally(error).await,
-                };
-                let mut succeed = update(OperationAction::Succeed);
-                if payload
-                    .as_ref()
-                    .is_some_and(|p| p.len() > MAX_STORED_RESULT)
-                {
-                    succeed.payload = Some(String::new());
-                    succeed.context_options = Some(ContextOptions {
-                        replay_children: true,
-                    });
-                } else {
-                    succeed.payload.clone_from(&payload);
-                }
-                // No need to wait: if this is lost, a replay runs the body
-                // again over its recorded children and gets the same result.
-                exec.checkpointer.enqueue(succeed);
-                match serdes.deserialize(payload.as_deref(), serdes_ctx).await {
-                    Ok(value) => Ok(value),
-                    Err(error) => exec.fail_fatally(error).await,
-                }
+                let result = record_success(&exec, &update, &serdes, serdes_ctx, &value).await;
+                ended(OperationStatus::Succeeded);
+                result
             }
             Err(error) => {
                 let mut fail = update(OperationAction::Fail);
                 fail.error = Some(error.to_error_object());
                 exec.checkpointer.enqueue(fail);
+                ended(OperationStatus::Failed);
                 Err(error.rebuilt_as(ErrorKind::ChildContext))
             }
         }
+    }
+}
+
+/// Records a child context's result: stored, or too large and rebuilt by
+/// replaying the children. Returns the value as a replay would see it.
+async fn record_success<T: Send + Sync>(
+    exec: &crate::engine::Execution,
+    update: &(dyn Fn(OperationAction) -> crate::model::OperationUpdate + Sync),
+    serdes: &Arc<dyn Serdes<T>>,
+    serdes_ctx: SerdesContext<'_>,
+    value: &T,
+) -> Result<T, DurableError> {
+    let payload = match serdes.serialize(value, serdes_ctx).await {
+        Ok(payload) => payload,
+        Err(error) => return exec.fail_fatally(error).await,
+    };
+    let mut succeed = update(OperationAction::Succeed);
+    if payload
+        .as_ref()
+        .is_some_and(|p| p.len() > MAX_STORED_RESULT)
+    {
+        succeed.payload = Some(String::new());
+        succeed.context_options = Some(ContextOptions {
+            replay_children: true,
+        });
+    } else {
+        succeed.payload.clone_from(&payload);
+    }
+    // No need to wait: if this is lost, a replay runs the body
+    // again over its recorded children and gets the same result.
+    exec.checkpointer.enqueue(succeed);
+    match serdes.deserialize(payload.as_deref(), serdes_ctx).await {
+        Ok(value) => Ok(value),
+        Err(error) => exec.fail_fatally(error).await,
     }
 }
 

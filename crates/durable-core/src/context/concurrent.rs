@@ -117,17 +117,14 @@ pub(crate) async fn run<O: Send + Sync + 'static>(
         ));
     }
     let exec = Arc::clone(parent.exec());
-    let claim = Claim {
-        wire_id: &id.wire,
-        operation_type: OperationType::Context,
-        sub_type: &options.sub_type,
-        name: options.name.as_deref(),
-    };
-    let recorded = match exec.claim(&claim) {
-        Ok(recorded) => recorded,
-        Err(error) => return exec.fail_fatally(error).await,
-    };
-    parent.observe(recorded.as_ref());
+    let recorded = parent
+        .claim(
+            &id,
+            OperationType::Context,
+            &options.sub_type,
+            options.name.as_deref(),
+        )
+        .await;
     let serdes_ctx = SerdesContext {
         operation_id: &id.wire,
         execution_arn: &exec.arn,
@@ -188,10 +185,12 @@ pub(crate) async fn run<O: Send + Sync + 'static>(
             replay_children: true,
         });
         exec.checkpointer.enqueue(succeed);
+        ended(&parent, &id, &options);
         return Ok(batch);
     }
     succeed.payload.clone_from(&payload);
     exec.checkpointer.enqueue(succeed);
+    ended(&parent, &id, &options);
     match options
         .serdes
         .deserialize(payload.as_deref(), serdes_ctx)
@@ -200,6 +199,17 @@ pub(crate) async fn run<O: Send + Sync + 'static>(
         Ok(batch) => Ok(batch),
         Err(error) => exec.fail_fatally(error).await,
     }
+}
+
+fn ended<O>(parent: &DurableContext, id: &OperationId, options: &BatchOptions<O>) {
+    let name = options.name.as_deref();
+    parent.ended(
+        id,
+        OperationType::Context,
+        &options.sub_type,
+        name,
+        OperationStatus::Succeeded,
+    );
 }
 
 fn replays_children(op: &Operation) -> bool {

@@ -13,7 +13,6 @@ use super::DurableContext;
 use super::step::{StepContext, whole_seconds};
 use crate::condition::{WaitDecision, WaitPolicy};
 use crate::engine::Execution;
-use crate::engine::execution::Claim;
 use crate::engine::ids::OperationId;
 use crate::error::{DurableError, ErrorKind};
 use crate::model::{
@@ -145,17 +144,9 @@ where
             ));
         };
         let sub_type = OperationSubType::WaitForCondition;
-        let claim = Claim {
-            wire_id: &id.wire,
-            operation_type: OperationType::Step,
-            sub_type: &sub_type,
-            name: name.as_deref(),
-        };
-        let mut recorded = match exec.claim(&claim) {
-            Ok(recorded) => recorded,
-            Err(error) => return exec.fail_fatally(error).await,
-        };
-        ctx.observe(recorded.as_ref());
+        let mut recorded = ctx
+            .claim(&id, OperationType::Step, &sub_type, name.as_deref())
+            .await;
         let update =
             |action| ctx.update(&id, OperationType::Step, &sub_type, name.as_deref(), action);
         let serdes_ctx = SerdesContext {
@@ -196,12 +187,23 @@ where
             exec.checkpointer.enqueue(update(OperationAction::Start));
         }
         let step_ctx = StepContext::new(&exec, &id.wire, attempt);
-        let checked = {
+        let info = ctx.info(&id, OperationType::Step, &sub_type, name.as_deref());
+        exec.attempt_started(&info, attempt);
+        let checked: Result<S, DurableError> = {
             let _executing = exec.executing();
             check(state, step_ctx).await.map_err(Into::into)
         };
+        let error = checked.as_ref().err().map(DurableError::to_error_object);
+        exec.attempt_ended(&info, attempt, error.as_ref());
         let decided = checked.and_then(|state| Ok((strategy.decide(&state, attempt)?, state)));
-        record(&exec, &update, &serdes, serdes_ctx, decided).await
+        let outcome = record(&exec, &update, &serdes, serdes_ctx, decided).await;
+        let status = if outcome.is_ok() {
+            OperationStatus::Succeeded
+        } else {
+            OperationStatus::Failed
+        };
+        ctx.ended(&id, OperationType::Step, &sub_type, name.as_deref(), status);
+        outcome
     }
 }
 

@@ -9,13 +9,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::DurableContext;
-use crate::engine::execution::Claim;
 use crate::engine::ids::OperationId;
 use crate::error::{DurableError, ErrorKind};
 use crate::model::{
     ChainedInvokeOptions, Operation, OperationAction, OperationStatus, OperationSubType,
     OperationType,
 };
+use crate::plugin::OperationInfo;
 use crate::serdes::{JsonSerdes, Serdes, SerdesContext};
 
 /// A chained invoke being configured; `.await` it to run the target.
@@ -90,21 +90,20 @@ impl<I: Send + Sync + 'static, O: Send + Sync + 'static> Invoke<I, O> {
 
     async fn execute(self) -> Result<O, DurableError> {
         let exec = Arc::clone(self.ctx.exec());
-        let claim = Claim {
-            wire_id: &self.id.wire,
-            operation_type: OperationType::ChainedInvoke,
-            sub_type: &OperationSubType::ChainedInvoke,
-            name: self.name.as_deref(),
-        };
-        let recorded = match exec.claim(&claim) {
-            Ok(recorded) => recorded,
-            Err(error) => return exec.fail_fatally(error).await,
-        };
-        self.ctx.observe(recorded.as_ref());
+        let recorded = self
+            .ctx
+            .claim(
+                &self.id,
+                OperationType::ChainedInvoke,
+                &OperationSubType::ChainedInvoke,
+                self.name.as_deref(),
+            )
+            .await;
         let serdes_ctx = SerdesContext {
             operation_id: &self.id.wire,
             execution_arn: &exec.arn,
         };
+        let live = !recorded.as_ref().is_some_and(|op| op.status.is_terminal());
         if recorded.is_none() {
             let payload = match self.payload_serdes.serialize(&self.input, serdes_ctx).await {
                 Ok(payload) => payload,
@@ -130,6 +129,9 @@ impl<I: Send + Sync + 'static, O: Send + Sync + 'static> Invoke<I, O> {
         let op = exec
             .wait_for(&self.id.wire, OperationStatus::is_terminal)
             .await;
+        if live {
+            exec.ended(&self.id.wire, || OperationInfo::from_operation(&op, false));
+        }
         if op.status != OperationStatus::Succeeded {
             return Err(invoke_failure(&op, &self.function_name));
         }

@@ -40,9 +40,13 @@ pub use wait::Wait;
 pub use wait_for_callback::WaitForCallback;
 
 use crate::engine::Execution;
+use crate::engine::execution::Claim;
 use crate::engine::ids::OperationId;
 use crate::logger::{Logger, LoggerConfig};
-use crate::model::{Operation, OperationAction, OperationSubType, OperationType, OperationUpdate};
+use crate::model::{
+    Operation, OperationAction, OperationStatus, OperationSubType, OperationType, OperationUpdate,
+};
+use crate::plugin::OperationInfo;
 
 struct ContextInner {
     exec: Arc<Execution>,
@@ -149,6 +153,69 @@ impl DurableContext {
 
     fn exec(&self) -> &Arc<Execution> {
         &self.inner.exec
+    }
+
+    /// Claims `id` for an operation of this context and returns what was
+    /// recorded for it; tells the plugins. A non-deterministic replay ends
+    /// the invocation here (this never returns then).
+    async fn claim(
+        &self,
+        id: &OperationId,
+        operation_type: OperationType,
+        sub_type: &OperationSubType,
+        name: Option<&str>,
+    ) -> Option<Operation> {
+        let exec = self.exec();
+        let claim = Claim {
+            wire_id: &id.wire,
+            operation_type,
+            sub_type,
+            name,
+        };
+        let recorded = match exec.claim(&claim) {
+            Ok(recorded) => recorded,
+            Err(error) => return exec.fail_fatally(error).await,
+        };
+        self.observe(recorded.as_ref());
+        exec.announce(
+            &claim,
+            self.inner.operation_id.as_deref(),
+            recorded.as_ref(),
+        );
+        recorded
+    }
+
+    /// What plugins see of operation `id` of this context right now.
+    fn info(
+        &self,
+        id: &OperationId,
+        operation_type: OperationType,
+        sub_type: &OperationSubType,
+        name: Option<&str>,
+    ) -> OperationInfo {
+        let parent = self.inner.operation_id.as_deref();
+        self.exec().operation(&id.wire).map_or_else(
+            || OperationInfo::unrecorded(&id.wire, name, operation_type, sub_type, parent),
+            |op| OperationInfo::from_operation(&op, false),
+        )
+    }
+
+    /// Tells the plugins that operation `id` of this context has ended.
+    fn ended(
+        &self,
+        id: &OperationId,
+        operation_type: OperationType,
+        sub_type: &OperationSubType,
+        name: Option<&str>,
+        status: OperationStatus,
+    ) {
+        let parent = self.inner.operation_id.as_deref();
+        self.exec().ended(&id.wire, || {
+            let mut info =
+                OperationInfo::unrecorded(&id.wire, name, operation_type, sub_type, parent);
+            info.status = Some(status);
+            info
+        });
     }
 
     /// Replay ends at the first operation that is new or not finished.

@@ -183,17 +183,15 @@ where
 {
     async fn execute(self) -> Result<T, DurableError> {
         let exec = Arc::clone(self.ctx.exec());
-        let claim = crate::engine::execution::Claim {
-            wire_id: &self.id.wire,
-            operation_type: OperationType::Step,
-            sub_type: &OperationSubType::Step,
-            name: self.name.as_deref(),
-        };
-        let recorded = match exec.claim(&claim) {
-            Ok(recorded) => recorded,
-            Err(error) => return exec.fail_fatally(error).await,
-        };
-        self.ctx.observe(recorded.as_ref());
+        let recorded = self
+            .ctx
+            .claim(
+                &self.id,
+                OperationType::Step,
+                &OperationSubType::Step,
+                self.name.as_deref(),
+            )
+            .await;
         let Some(mut op) = recorded else {
             return self.attempt(1, Start::Send).await;
         };
@@ -249,10 +247,19 @@ where
                 Some(attempt),
             ),
         };
-        let outcome = {
+        let info = self.ctx.info(
+            &self.id,
+            OperationType::Step,
+            &OperationSubType::Step,
+            self.name.as_deref(),
+        );
+        exec.attempt_started(&info, attempt);
+        let outcome: Result<T, DurableError> = {
             let _executing = exec.executing();
             body(step_ctx).await.map_err(Into::into)
         };
+        let error = outcome.as_ref().err().map(DurableError::to_error_object);
+        exec.attempt_ended(&info, attempt, error.as_ref());
         let serdes = Arc::clone(&self.serdes);
         let serdes_ctx = SerdesContext {
             operation_id: &self.id.wire,
@@ -270,6 +277,7 @@ where
                 if exec.checkpointer.flush_through(&exec, seq).await.is_err() {
                     return std::future::pending().await;
                 }
+                self.ended(OperationStatus::Succeeded);
                 self.deserialize(payload.as_deref()).await
             }
             Err(error) => self.failed(attempt, &error).await,
@@ -318,8 +326,21 @@ where
                 exec.wait_for(&self.id.wire, |_| false).await;
                 std::future::pending().await
             }
-            RetryDecision::Stop => Err(error.rebuilt_as(ErrorKind::Step)),
+            RetryDecision::Stop => {
+                self.ended(OperationStatus::Failed);
+                Err(error.rebuilt_as(ErrorKind::Step))
+            }
         }
+    }
+
+    fn ended(&self, status: OperationStatus) {
+        self.ctx.ended(
+            &self.id,
+            OperationType::Step,
+            &OperationSubType::Step,
+            self.name.as_deref(),
+            status,
+        );
     }
 
     fn deserialize(

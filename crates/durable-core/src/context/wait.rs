@@ -9,7 +9,6 @@ use futures_util::future::BoxFuture;
 
 use super::DurableContext;
 use super::step::whole_seconds;
-use crate::engine::execution::Claim;
 use crate::engine::ids::OperationId;
 use crate::error::DurableError;
 use crate::model::{
@@ -59,17 +58,15 @@ impl Wait {
 
     async fn execute(self) -> Result<(), DurableError> {
         let exec = Arc::clone(self.ctx.exec());
-        let claim = Claim {
-            wire_id: &self.id.wire,
-            operation_type: OperationType::Wait,
-            sub_type: &OperationSubType::Wait,
-            name: self.name.as_deref(),
-        };
-        let recorded = match exec.claim(&claim) {
-            Ok(recorded) => recorded,
-            Err(error) => return exec.fail_fatally(error).await,
-        };
-        self.ctx.observe(recorded.as_ref());
+        let recorded = self
+            .ctx
+            .claim(
+                &self.id,
+                OperationType::Wait,
+                &OperationSubType::Wait,
+                self.name.as_deref(),
+            )
+            .await;
         if recorded.as_ref().is_some_and(|op| op.status.is_terminal()) {
             return Ok(());
         }
@@ -89,8 +86,17 @@ impl Wait {
                 return std::future::pending().await;
             }
         }
-        exec.wait_for(&self.id.wire, OperationStatus::is_terminal)
+        let op = exec
+            .wait_for(&self.id.wire, OperationStatus::is_terminal)
             .await;
+        let name = self.name.as_deref();
+        self.ctx.ended(
+            &self.id,
+            OperationType::Wait,
+            &OperationSubType::Wait,
+            name,
+            op.status,
+        );
         Ok(())
     }
 }

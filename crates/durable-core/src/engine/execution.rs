@@ -11,7 +11,11 @@ use tokio::sync::watch;
 use super::checkpoint::Checkpointer;
 use crate::error::{DurableError, ErrorKind, InvocationError};
 use crate::logger::LoggerConfig;
+use crate::model::ErrorObject;
 use crate::model::{Operation, OperationStatus, OperationSubType, OperationType};
+use crate::plugin::{
+    AttemptInfo, FunctionInfo, OperationChangeInfo, OperationInfo, Outcome, Plugins,
+};
 
 /// Why the invocation has to stop before the handler finishes.
 #[derive(Debug)]
@@ -40,6 +44,9 @@ struct Recorded {
 
 pub(crate) struct Execution {
     pub arn: String,
+    pub plugins: Plugins,
+    /// Operations the service changed while the execution was suspended.
+    updated: HashSet<String>,
     pub checkpointer: Checkpointer,
     pub logger: RwLock<LoggerConfig>,
     recorded: Mutex<Recorded>,
@@ -59,6 +66,8 @@ impl Execution {
         arn: String,
         checkpointer: Checkpointer,
         operations: Vec<Operation>,
+        plugins: Plugins,
+        updated: HashSet<String>,
     ) -> Arc<Self> {
         let operations = operations
             .into_iter()
@@ -66,6 +75,8 @@ impl Execution {
             .collect();
         Arc::new(Self {
             arn,
+            plugins,
+            updated,
             checkpointer,
             logger: RwLock::new(LoggerConfig::default()),
             recorded: Mutex::new(Recorded {
@@ -138,12 +149,148 @@ impl Execution {
         if operations.is_empty() {
             return;
         }
+        let updated: Vec<OperationInfo> = if self.plugins.is_empty() {
+            Vec::new()
+        } else {
+            operations
+                .iter()
+                .map(|op| OperationInfo::from_operation(op, false))
+                .collect()
+        };
         let mut recorded = lock(&self.recorded);
         for op in operations {
             recorded.operations.insert(op.id.clone(), op);
         }
+        if !updated.is_empty() {
+            let info = OperationChangeInfo {
+                execution_arn: &self.arn,
+                updated: &updated,
+                all: &recorded.operations,
+            };
+            self.plugins
+                .emit("operations-changed", |p| p.on_operations_changed(&info));
+        }
         drop(recorded);
         self.changes.send_modify(|version| *version += 1);
+    }
+
+    /// Recorded operations, the execution's own included.
+    pub(crate) fn operations_count(&self) -> usize {
+        lock(&self.recorded).operations.len()
+    }
+
+    /// Tells the plugins what a claim found: a new operation starts, a
+    /// recorded unfinished one is met again, or one that finished while the
+    /// execution was suspended has ended.
+    pub(crate) fn announce(
+        &self,
+        claim: &Claim<'_>,
+        parent_id: Option<&str>,
+        recorded: Option<&Operation>,
+    ) {
+        if self.plugins.is_empty() {
+            return;
+        }
+        match recorded {
+            None => {
+                let info = OperationInfo::unrecorded(
+                    claim.wire_id,
+                    claim.name,
+                    claim.operation_type,
+                    claim.sub_type,
+                    parent_id,
+                );
+                self.plugins
+                    .emit("operation-start", |p| p.on_operation_start(&info));
+            }
+            Some(op) if !op.status.is_terminal() => {
+                let info = OperationInfo::from_operation(op, true);
+                self.plugins
+                    .emit("operation-start", |p| p.on_operation_start(&info));
+            }
+            Some(op) if self.updated.contains(&op.id) => {
+                let info = OperationInfo::from_operation(op, false);
+                self.plugins
+                    .emit("operation-end", |p| p.on_operation_end(&info));
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// Tells the plugins a step attempt (or condition check) starts.
+    pub(crate) fn attempt_started(&self, operation: &OperationInfo, attempt: u32) {
+        if !self.plugins.is_empty() {
+            let info = AttemptInfo {
+                operation,
+                attempt,
+                outcome: None,
+                error: None,
+            };
+            self.plugins
+                .emit("attempt-start", |p| p.on_attempt_start(&info));
+        }
+    }
+
+    /// Tells the plugins a step attempt ended, failed with `error` if any.
+    pub(crate) fn attempt_ended(
+        &self,
+        operation: &OperationInfo,
+        attempt: u32,
+        error: Option<&ErrorObject>,
+    ) {
+        if !self.plugins.is_empty() {
+            let outcome = Some(if error.is_some() {
+                Outcome::Failed
+            } else {
+                Outcome::Succeeded
+            });
+            let info = AttemptInfo {
+                operation,
+                attempt,
+                outcome,
+                error,
+            };
+            self.plugins
+                .emit("attempt-end", |p| p.on_attempt_end(&info));
+        }
+    }
+
+    /// Tells the plugins a context's function starts (`outcome` `None`) or
+    /// ended.
+    pub(crate) fn function_hook(
+        &self,
+        operation: &OperationInfo,
+        replaying_children: bool,
+        outcome: Option<Outcome>,
+    ) {
+        if self.plugins.is_empty() {
+            return;
+        }
+        let info = FunctionInfo {
+            operation,
+            is_replaying_children: replaying_children,
+            outcome,
+        };
+        match outcome {
+            None => self
+                .plugins
+                .emit("fn-start", |p| p.on_function_start(&info)),
+            Some(_) => self.plugins.emit("fn-end", |p| p.on_function_end(&info)),
+        }
+    }
+
+    /// Tells the plugins that an operation ended in this invocation, as
+    /// recorded if the record is final, else as `fallback` describes it.
+    pub(crate) fn ended(&self, wire_id: &str, fallback: impl FnOnce() -> OperationInfo) {
+        if self.plugins.is_empty() {
+            return;
+        }
+        let info = self
+            .operation(wire_id)
+            .filter(|op| op.status.is_terminal())
+            .map_or_else(fallback, |op| OperationInfo::from_operation(&op, false));
+        self.plugins
+            .emit("operation-end", |p| p.on_operation_end(&info));
     }
 
     /// Recorded operations the code never claimed, leaving out the EXECUTION

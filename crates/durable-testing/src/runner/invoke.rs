@@ -3,6 +3,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
+use durable_core::invocation::InvocationMeta;
 use durable_core::model::ErrorObject;
 use durable_core::service::InvocationOutcome;
 use durable_core::{CheckpointStore, DurableFunction};
@@ -26,8 +27,9 @@ pub(crate) async fn invoke_once(
     let request_id = new_request_id();
     let envelope = store.begin_invocation(arn, &request_id)?;
     let checkpoints: Arc<dyn CheckpointStore> = store.clone();
+    let meta = InvocationMeta::with_request_id(request_id);
     let task = tokio::spawn(async move {
-        durable_core::invocation::run(&function, envelope, checkpoints).await
+        durable_core::invocation::run_with(&function, envelope, checkpoints, &meta).await
     });
     let outcome = match task.await {
         Ok(Ok(output)) => InvocationOutcome::Returned(output),
