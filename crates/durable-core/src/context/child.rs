@@ -207,26 +207,28 @@ where
             .await
             .map_err(Into::into);
         exec.function_hook(&info, false, Some(Outcome::of(&outcome)));
-        let ended = |status| {
+        let ended = |status, error| {
             parent.ended(
                 &id,
                 OperationType::Context,
                 &sub_type,
                 name.as_deref(),
                 status,
+                error,
             );
         };
         match outcome {
             Ok(value) => {
                 let result = record_success(&exec, &update, &serdes, serdes_ctx, &value).await;
-                ended(OperationStatus::Succeeded);
+                ended(OperationStatus::Succeeded, None);
                 result
             }
             Err(error) => {
                 let mut fail = update(OperationAction::Fail);
-                fail.error = Some(error.to_error_object());
+                let error_object = error.to_error_object();
+                fail.error = Some(error_object.clone());
                 exec.checkpointer.enqueue(fail);
-                ended(OperationStatus::Failed);
+                ended(OperationStatus::Failed, Some(&error_object));
                 Err(error.rebuilt_as(ErrorKind::ChildContext))
             }
         }

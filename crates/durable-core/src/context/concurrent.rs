@@ -209,6 +209,7 @@ fn ended<O>(parent: &DurableContext, id: &OperationId, options: &BatchOptions<O>
         &options.sub_type,
         name,
         OperationStatus::Succeeded,
+        None,
     );
 }
 

@@ -197,12 +197,18 @@ where
         exec.attempt_ended(&info, attempt, error.as_ref());
         let decided = checked.and_then(|state| Ok((strategy.decide(&state, attempt)?, state)));
         let outcome = record(&exec, &update, &serdes, serdes_ctx, decided).await;
-        let status = if outcome.is_ok() {
-            OperationStatus::Succeeded
-        } else {
-            OperationStatus::Failed
+        let (status, error) = match &outcome {
+            Ok(_) => (OperationStatus::Succeeded, None),
+            Err(error) => (OperationStatus::Failed, Some(error.to_error_object())),
         };
-        ctx.ended(&id, OperationType::Step, &sub_type, name.as_deref(), status);
+        ctx.ended(
+            &id,
+            OperationType::Step,
+            &sub_type,
+            name.as_deref(),
+            status,
+            error.as_ref(),
+        );
         outcome
     }
 }

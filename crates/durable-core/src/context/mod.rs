@@ -44,7 +44,8 @@ use crate::engine::execution::Claim;
 use crate::engine::ids::OperationId;
 use crate::logger::{Logger, LoggerConfig};
 use crate::model::{
-    Operation, OperationAction, OperationStatus, OperationSubType, OperationType, OperationUpdate,
+    ErrorObject, Operation, OperationAction, OperationStatus, OperationSubType, OperationType,
+    OperationUpdate,
 };
 use crate::plugin::OperationInfo;
 
@@ -200,7 +201,10 @@ impl DurableContext {
         )
     }
 
-    /// Tells the plugins that operation `id` of this context has ended.
+    /// Tells the plugins that operation `id` of this context has ended with
+    /// `status` (and `error`, when it failed). Until its final update is
+    /// recorded, they see what was recorded so far (its START) with that
+    /// outcome.
     fn ended(
         &self,
         id: &OperationId,
@@ -208,12 +212,12 @@ impl DurableContext {
         sub_type: &OperationSubType,
         name: Option<&str>,
         status: OperationStatus,
+        error: Option<&ErrorObject>,
     ) {
-        let parent = self.inner.operation_id.as_deref();
         self.exec().ended(&id.wire, || {
-            let mut info =
-                OperationInfo::unrecorded(&id.wire, name, operation_type, sub_type, parent);
+            let mut info = self.info(id, operation_type, sub_type, name);
             info.status = Some(status);
+            info.error = error.cloned();
             info
         });
     }

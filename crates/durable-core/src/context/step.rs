@@ -15,7 +15,8 @@ use crate::engine::ids::OperationId;
 use crate::error::{DurableError, ErrorKind};
 use crate::logger::Logger;
 use crate::model::{
-    Operation, OperationAction, OperationStatus, OperationSubType, OperationType, StepOptions,
+    ErrorObject, Operation, OperationAction, OperationStatus, OperationSubType, OperationType,
+    StepOptions,
 };
 use crate::retry::{RetryDecision, RetryPolicy, RetryStrategy, StepSemantics};
 use crate::serdes::{JsonSerdes, Serdes, SerdesContext};
@@ -277,7 +278,7 @@ where
                 if exec.checkpointer.flush_through(&exec, seq).await.is_err() {
                     return std::future::pending().await;
                 }
-                self.ended(OperationStatus::Succeeded);
+                self.ended(OperationStatus::Succeeded, None);
                 self.deserialize(payload.as_deref()).await
             }
             Err(error) => self.failed(attempt, &error).await,
@@ -315,7 +316,8 @@ where
             }
             RetryDecision::Stop => update = self.update(OperationAction::Fail),
         }
-        update.error = Some(error.to_error_object());
+        let error_object = error.to_error_object();
+        update.error = Some(error_object.clone());
         let seq = exec.checkpointer.enqueue(update);
         if exec.checkpointer.flush_through(&exec, seq).await.is_err() {
             return std::future::pending().await;
@@ -327,19 +329,20 @@ where
                 std::future::pending().await
             }
             RetryDecision::Stop => {
-                self.ended(OperationStatus::Failed);
+                self.ended(OperationStatus::Failed, Some(&error_object));
                 Err(error.rebuilt_as(ErrorKind::Step))
             }
         }
     }
 
-    fn ended(&self, status: OperationStatus) {
+    fn ended(&self, status: OperationStatus, error: Option<&ErrorObject>) {
         self.ctx.ended(
             &self.id,
             OperationType::Step,
             &OperationSubType::Step,
             self.name.as_deref(),
             status,
+            error,
         );
     }
 

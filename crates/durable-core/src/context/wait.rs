@@ -96,6 +96,7 @@ impl Wait {
             &OperationSubType::Wait,
             name,
             op.status,
+            op.error(),
         );
         Ok(())
     }
