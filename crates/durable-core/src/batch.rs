@@ -19,6 +19,8 @@ use crate::model::ErrorObject;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct CompletionConfig {
+    /// Done at the first item to finish, whatever its outcome (`race`).
+    first_completed: bool,
     min_successful: Option<usize>,
     tolerated_failure_count: Option<usize>,
     tolerated_failure_percentage: Option<f64>,
@@ -40,6 +42,14 @@ impl CompletionConfig {
     /// Done at the first success.
     pub fn first_successful() -> Self {
         Self::default().min_successful(1)
+    }
+
+    /// Done at the first item to finish, success or failure.
+    pub(crate) fn first_completed() -> Self {
+        Self {
+            first_completed: true,
+            ..Self::default()
+        }
     }
 
     /// Complete once this many items succeeded.
@@ -72,6 +82,9 @@ impl CompletionConfig {
     /// Whether the failures so far are within tolerance.
     #[allow(clippy::cast_precision_loss)] // item counts are far below 2^52
     pub(crate) fn tolerates(&self, failures: usize, total: usize) -> bool {
+        if self.first_completed {
+            return true;
+        }
         if self.is_empty() {
             return failures == 0;
         }
@@ -93,7 +106,9 @@ impl CompletionConfig {
 
     /// Whether the batch is done, failures aside.
     pub(crate) fn is_complete(&self, completed: usize, successes: usize, total: usize) -> bool {
-        completed == total || self.min_successful.is_some_and(|min| successes >= min)
+        completed == total
+            || (self.first_completed && completed > 0)
+            || self.min_successful.is_some_and(|min| successes >= min)
     }
 
     pub(crate) fn reason(
@@ -206,6 +221,11 @@ impl<T> BatchResult<T> {
             .iter()
             .filter_map(|item| item.result.as_ref())
             .collect()
+    }
+
+    /// Every started item, in index order, by value.
+    pub fn into_items(self) -> Vec<BatchItem<T>> {
+        self.items
     }
 
     /// Results of the items that succeeded, in index order, by value.

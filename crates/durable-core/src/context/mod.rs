@@ -17,6 +17,7 @@
 
 mod callback;
 mod child;
+mod combinators;
 mod concurrent;
 mod condition;
 mod invoke;
@@ -31,6 +32,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 pub use callback::{Callback, CreateCallback};
 pub use child::ChildContext;
+pub use combinators::{All, AllSettled, Any, Combinator, Combine, Race};
 pub use concurrent::Nesting;
 pub use condition::WaitForCondition;
 pub use invoke::Invoke;
