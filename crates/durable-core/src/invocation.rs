@@ -184,14 +184,27 @@ async fn drive(
 ) -> Outcome {
     let mut handler = std::pin::pin!(WakeTracked::new(handler));
     let mut background = std::pin::pin!(exec.checkpointer.run_background(exec).fuse());
+    let mut done = None;
     loop {
         let step = poll_fn(|cx| {
-            if let Poll::Ready(result) = handler.as_mut().poll(cx) {
-                return Poll::Ready(Outcome::Done(result));
+            if done.is_none()
+                && let Poll::Ready(result) = handler.as_mut().poll(cx)
+            {
+                done = Some(result);
             }
             let _ = background.as_mut().poll(cx);
+            // A termination wins over the handler's own result: user code
+            // must not be able to swallow a non-determinism error.
             if let Some(termination) = exec.take_termination() {
                 return Poll::Ready(Outcome::Terminated(termination));
+            }
+            if let Some(result) = done.take() {
+                // Let a background send finish rather than cut it off.
+                if exec.checkpointer.is_sending() {
+                    done = Some(result);
+                    return Poll::Pending;
+                }
+                return Poll::Ready(Outcome::Done(result));
             }
             if exec.is_stuck() && !handler.woken() {
                 return Poll::Ready(Outcome::Suspended);

@@ -214,7 +214,7 @@ impl<T: Send + Sync + 'static> Callback<T> {
             operation_id: &self.wire_id,
             execution_arn: &self.exec.arn,
         };
-        match self.serdes.deserialize(op.result(), ctx).await {
+        match self.exec.deserialize(&*self.serdes, op.result(), ctx).await {
             Ok(value) => Ok(value),
             Err(error) => Err(DurableError::with_kind(
                 ErrorKind::Callback,

@@ -174,7 +174,7 @@ where
         match recorded.as_ref().map(|op| (op.status, op)) {
             Some((OperationStatus::Succeeded, op)) if !replay_children => {
                 exec.mark_cached_context(&id.wire);
-                return match serdes.deserialize(op.result(), serdes_ctx).await {
+                return match exec.deserialize(&*serdes, op.result(), serdes_ctx).await {
                     Ok(value) => Ok(value),
                     Err(error) => exec.fail_fatally(error).await,
                 };
@@ -182,11 +182,8 @@ where
             // Too large to store: rebuild it from the recorded children.
             Some((OperationStatus::Succeeded, _)) => {
                 let info = parent.info(&id, OperationType::Context, &sub_type, name.as_deref());
-                exec.function_hook(&info, true, None);
-                let outcome: Result<T, DurableError> =
-                    body(parent.child(&id, true)).await.map_err(Into::into);
-                exec.function_hook(&info, true, Some(Outcome::of(&outcome)));
-                return outcome;
+                let body = body(parent.child(&id, true));
+                return rebuild(&exec, &info, body, &serdes, serdes_ctx).await;
             }
             Some((status, op)) if status.is_terminal() => {
                 exec.mark_cached_context(&id.wire);
@@ -235,6 +232,33 @@ where
     }
 }
 
+/// Runs the body of a context whose result was too large to store, over
+/// its recorded children, and gives back what the first run gave: the value
+/// through the serdes, or the error as a child-context error.
+async fn rebuild<T: Send + Sync, E: Into<DurableError>>(
+    exec: &crate::engine::Execution,
+    info: &crate::plugin::OperationInfo,
+    body: impl Future<Output = Result<T, E>>,
+    serdes: &Arc<dyn Serdes<T>>,
+    serdes_ctx: SerdesContext<'_>,
+) -> Result<T, DurableError> {
+    exec.function_hook(info, true, None);
+    let outcome: Result<T, DurableError> = body.await.map_err(Into::into);
+    exec.function_hook(info, true, Some(Outcome::of(&outcome)));
+    let value = outcome.map_err(|error| error.rebuilt_as(ErrorKind::ChildContext))?;
+    let payload = match exec.serialize(&**serdes, &value, serdes_ctx).await {
+        Ok(payload) => payload,
+        Err(error) => return exec.fail_fatally(error).await,
+    };
+    match exec
+        .deserialize(&**serdes, payload.as_deref(), serdes_ctx)
+        .await
+    {
+        Ok(value) => Ok(value),
+        Err(error) => exec.fail_fatally(error).await,
+    }
+}
+
 /// Records a child context's result: stored, or too large and rebuilt by
 /// replaying the children. Returns the value as a replay would see it.
 async fn record_success<T: Send + Sync>(
@@ -244,7 +268,7 @@ async fn record_success<T: Send + Sync>(
     serdes_ctx: SerdesContext<'_>,
     value: &T,
 ) -> Result<T, DurableError> {
-    let payload = match serdes.serialize(value, serdes_ctx).await {
+    let payload = match exec.serialize(&**serdes, value, serdes_ctx).await {
         Ok(payload) => payload,
         Err(error) => return exec.fail_fatally(error).await,
     };
@@ -263,7 +287,10 @@ async fn record_success<T: Send + Sync>(
     // No need to wait: if this is lost, a replay runs the body
     // again over its recorded children and gets the same result.
     exec.checkpointer.enqueue(succeed);
-    match serdes.deserialize(payload.as_deref(), serdes_ctx).await {
+    match exec
+        .deserialize(&**serdes, payload.as_deref(), serdes_ctx)
+        .await
+    {
         Ok(value) => Ok(value),
         Err(error) => exec.fail_fatally(error).await,
     }

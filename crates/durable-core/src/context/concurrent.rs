@@ -132,7 +132,10 @@ pub(crate) async fn run<O: Send + Sync + 'static>(
     let mode = match recorded.as_ref() {
         Some(op) if op.status == OperationStatus::Succeeded && !replays_children(op) => {
             exec.mark_cached_context(&id.wire);
-            return match options.serdes.deserialize(op.result(), serdes_ctx).await {
+            return match exec
+                .deserialize(&*options.serdes, op.result(), serdes_ctx)
+                .await
+            {
                 Ok(batch) => Ok(batch),
                 Err(error) => exec.fail_fatally(error).await,
             };
@@ -165,7 +168,7 @@ pub(crate) async fn run<O: Send + Sync + 'static>(
         Mode::Run => run_items(&outer, &id, &options, items).await,
         Mode::Rebuild(summary) => return Ok(rebuild(&outer, &id, &options, items, &summary).await),
     };
-    let payload = match options.serdes.serialize(&batch, serdes_ctx).await {
+    let payload = match exec.serialize(&*options.serdes, &batch, serdes_ctx).await {
         Ok(payload) => payload,
         Err(error) => return exec.fail_fatally(error).await,
     };
@@ -191,9 +194,8 @@ pub(crate) async fn run<O: Send + Sync + 'static>(
     succeed.payload.clone_from(&payload);
     exec.checkpointer.enqueue(succeed);
     ended(&parent, &id, &options);
-    match options
-        .serdes
-        .deserialize(payload.as_deref(), serdes_ctx)
+    match exec
+        .deserialize(&*options.serdes, payload.as_deref(), serdes_ctx)
         .await
     {
         Ok(batch) => Ok(batch),

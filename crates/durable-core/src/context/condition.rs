@@ -191,7 +191,9 @@ where
         exec.attempt_started(&info, attempt);
         let checked: Result<S, DurableError> = {
             let _executing = exec.executing();
-            check(state, step_ctx).await.map_err(Into::into)
+            super::step::as_step_body(check(state, step_ctx))
+                .await
+                .map_err(Into::into)
         };
         let error = checked.as_ref().err().map(DurableError::to_error_object);
         exec.attempt_ended(&info, attempt, error.as_ref());
@@ -230,7 +232,7 @@ async fn record<S: Send + Sync>(
             return Err(error.rebuilt_as(ErrorKind::WaitForCondition));
         }
     };
-    let payload = match serdes.serialize(&state, serdes_ctx).await {
+    let payload = match exec.serialize(&**serdes, &state, serdes_ctx).await {
         Ok(payload) => payload,
         Err(error) => return exec.fail_fatally(error).await,
     };
@@ -270,7 +272,7 @@ async fn deserialize<S: Send + Sync>(
     payload: Option<&str>,
     ctx: SerdesContext<'_>,
 ) -> Result<S, DurableError> {
-    match serdes.deserialize(payload, ctx).await {
+    match exec.deserialize(&**serdes, payload, ctx).await {
         Ok(value) => Ok(value),
         Err(error) => exec.fail_fatally(error).await,
     }

@@ -105,7 +105,10 @@ impl<I: Send + Sync + 'static, O: Send + Sync + 'static> Invoke<I, O> {
         };
         let live = !recorded.as_ref().is_some_and(|op| op.status.is_terminal());
         if recorded.is_none() {
-            let payload = match self.payload_serdes.serialize(&self.input, serdes_ctx).await {
+            let payload = match exec
+                .serialize(&*self.payload_serdes, &self.input, serdes_ctx)
+                .await
+            {
                 Ok(payload) => payload,
                 Err(error) => return exec.fail_fatally(error).await,
             };
@@ -135,9 +138,8 @@ impl<I: Send + Sync + 'static, O: Send + Sync + 'static> Invoke<I, O> {
         if op.status != OperationStatus::Succeeded {
             return Err(invoke_failure(&op, &self.function_name));
         }
-        match self
-            .result_serdes
-            .deserialize(op.result(), serdes_ctx)
+        match exec
+            .deserialize(&*self.result_serdes, op.result(), serdes_ctx)
             .await
         {
             Ok(value) => Ok(value),

@@ -44,6 +44,7 @@ pub use wait_for_callback::WaitForCallback;
 use crate::engine::Execution;
 use crate::engine::execution::Claim;
 use crate::engine::ids::OperationId;
+use crate::error::{DurableError, ErrorKind};
 use crate::logger::{Logger, LoggerConfig};
 use crate::model::{
     ErrorObject, Operation, OperationAction, OperationStatus, OperationSubType, OperationType,
@@ -169,6 +170,18 @@ impl DurableContext {
         name: Option<&str>,
     ) -> Option<Operation> {
         let exec = self.exec();
+        if step::inside_step_body() {
+            let error = DurableError::with_kind(
+                ErrorKind::InvalidConfig,
+                "ContextValidationError",
+                format!(
+                    "operation {} ({operation_type}) was started inside a step body; durable \
+                     operations cannot run inside a step (use a child context instead)",
+                    id.wire
+                ),
+            );
+            return exec.fail_fatally(error).await;
+        }
         let claim = Claim {
             wire_id: &id.wire,
             operation_type,
@@ -179,7 +192,7 @@ impl DurableContext {
             Ok(recorded) => recorded,
             Err(error) => return exec.fail_fatally(error).await,
         };
-        self.observe(recorded.as_ref());
+        self.observe(id, recorded.as_ref());
         exec.announce(
             &claim,
             self.inner.operation_id.as_deref(),
@@ -224,9 +237,11 @@ impl DurableContext {
         });
     }
 
-    /// Replay ends at the first operation that is new or not finished.
-    fn observe(&self, recorded: Option<&Operation>) {
-        if !recorded.is_some_and(|op| op.status.is_terminal()) {
+    /// Replay ends at the first operation that is new or not finished, or
+    /// after the last one recorded: code after it runs live.
+    fn observe(&self, id: &OperationId, recorded: Option<&Operation>) {
+        let replayed = recorded.is_some_and(|op| op.status.is_terminal());
+        if !replayed || !self.exec().is_recorded(&id.next().wire) {
             self.inner.replaying.store(false, Ordering::SeqCst);
         }
     }

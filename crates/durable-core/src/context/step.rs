@@ -21,6 +21,22 @@ use crate::model::{
 use crate::retry::{RetryDecision, RetryPolicy, RetryStrategy, StepSemantics};
 use crate::serdes::{JsonSerdes, Serdes, SerdesContext};
 
+tokio::task_local! {
+    /// Set while a step body (or a condition check) runs.
+    static IN_STEP_BODY: ();
+}
+
+/// Whether the code running now is a step body: durable operations are not
+/// allowed there.
+pub(crate) fn inside_step_body() -> bool {
+    IN_STEP_BODY.try_with(|()| ()).is_ok()
+}
+
+/// Runs `body` marked as a step body.
+pub(crate) async fn as_step_body<F: Future>(body: F) -> F::Output {
+    IN_STEP_BODY.scope((), body).await
+}
+
 /// What a step's body gets: its attempt number and a logger.
 #[derive(Debug, Clone)]
 pub struct StepContext {
@@ -257,7 +273,7 @@ where
         exec.attempt_started(&info, attempt);
         let outcome: Result<T, DurableError> = {
             let _executing = exec.executing();
-            body(step_ctx).await.map_err(Into::into)
+            as_step_body(body(step_ctx)).await.map_err(Into::into)
         };
         let error = outcome.as_ref().err().map(DurableError::to_error_object);
         exec.attempt_ended(&info, attempt, error.as_ref());
@@ -268,7 +284,7 @@ where
         };
         match outcome {
             Ok(value) => {
-                let payload = match serdes.serialize(&value, serdes_ctx).await {
+                let payload = match exec.serialize(&*serdes, &value, serdes_ctx).await {
                     Ok(payload) => payload,
                     Err(error) => return exec.fail_fatally(error).await,
                 };
@@ -359,7 +375,7 @@ where
                 operation_id: &id,
                 execution_arn: &exec.arn,
             };
-            match serdes.deserialize(payload.as_deref(), ctx).await {
+            match exec.deserialize(&*serdes, payload.as_deref(), ctx).await {
                 Ok(value) => Ok(value),
                 Err(error) => exec.fail_fatally(error).await,
             }
@@ -379,9 +395,14 @@ where
 
 /// Whole seconds, rounded up, at least one (the service's granularity).
 pub(crate) fn whole_seconds(duration: Duration) -> u64 {
-    let secs = duration.as_secs() + u64::from(duration.subsec_nanos() > 0);
-    secs.max(1)
+    let secs = duration
+        .as_secs()
+        .saturating_add(u64::from(duration.subsec_nanos() > 0));
+    secs.clamp(1, MAX_SECONDS)
 }
+
+/// The longest wait, retry delay or timeout the service accepts (366 days).
+pub(crate) const MAX_SECONDS: u64 = 31_622_400;
 
 fn recorded_failure(op: &Operation) -> DurableError {
     let kind = if op.sub_type == Some(OperationSubType::WaitForCondition) {

@@ -89,7 +89,13 @@ impl Checkpointer {
             if exec.is_terminating() {
                 return Err(());
             }
-            let (last, updates) = self.take_batch();
+            // The batch stays queued until the store accepts it: if this
+            // future is dropped mid-send, the next flush sends it again (and
+            // a stale token then tells whether the first send got through).
+            let (last, count, updates) = self.peek_batch();
+            if count == 0 {
+                break;
+            }
             let Some(current) = token.clone() else {
                 let error = StoreError::ExecutionEnded {
                     execution_arn: self.arn.clone(),
@@ -101,7 +107,12 @@ impl Checkpointer {
             match self.send(&current, updates).await {
                 Ok((next, operations)) => {
                     *token = next;
-                    self.durable_seq.store(last, Ordering::SeqCst);
+                    self.queue
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .pending
+                        .drain(..count);
+                    self.durable_seq.fetch_max(last, Ordering::SeqCst);
                     exec.merge(operations);
                 }
                 Err(error) => {
@@ -130,8 +141,10 @@ impl Checkpointer {
         }
     }
 
-    fn take_batch(&self) -> (u64, Vec<OperationUpdate>) {
-        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+    /// The next batch to send (its last sequence number, its length, a copy
+    /// of its updates), left in the queue.
+    fn peek_batch(&self) -> (u64, usize, Vec<OperationUpdate>) {
+        let queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
         let mut size = 0;
         let mut count = 0;
         for (_, update) in &queue.pending {
@@ -141,9 +154,13 @@ impl Checkpointer {
             }
             count += 1;
         }
-        let batch: Vec<_> = queue.pending.drain(..count).collect();
+        let batch = &queue.pending[..count];
         let last = batch.last().map_or(0, |(seq, _)| *seq);
-        (last, batch.into_iter().map(|(_, update)| update).collect())
+        (
+            last,
+            count,
+            batch.iter().map(|(_, update)| update.clone()).collect(),
+        )
     }
 
     async fn send(

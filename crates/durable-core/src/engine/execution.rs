@@ -16,6 +16,7 @@ use crate::model::{Operation, OperationStatus, OperationSubType, OperationType};
 use crate::plugin::{
     AttemptInfo, FunctionInfo, OperationChangeInfo, OperationInfo, Outcome, Plugins,
 };
+use crate::serdes::{Serdes, SerdesContext};
 
 /// Why the invocation has to stop before the handler finishes.
 #[derive(Debug)]
@@ -139,6 +140,11 @@ impl Execution {
             .insert(wire_id.to_owned());
     }
 
+    /// Whether anything is recorded under `wire_id`.
+    pub(crate) fn is_recorded(&self, wire_id: &str) -> bool {
+        lock(&self.recorded).operations.contains_key(wire_id)
+    }
+
     /// The recorded state of one operation.
     pub(crate) fn operation(&self, wire_id: &str) -> Option<Operation> {
         lock(&self.recorded).operations.get(wire_id).cloned()
@@ -161,16 +167,18 @@ impl Execution {
         for op in operations {
             recorded.operations.insert(op.id.clone(), op);
         }
-        if !updated.is_empty() {
+        // Plugins run outside the lock: a slow plugin must not stall claims.
+        let all = (!updated.is_empty()).then(|| recorded.operations.clone());
+        drop(recorded);
+        if let Some(all) = all {
             let info = OperationChangeInfo {
                 execution_arn: &self.arn,
                 updated: &updated,
-                all: &recorded.operations,
+                all: &all,
             };
             self.plugins
                 .emit("operations-changed", |p| p.on_operations_changed(&info));
         }
-        drop(recorded);
         self.changes.send_modify(|version| *version += 1);
     }
 
@@ -339,6 +347,29 @@ impl Execution {
                 std::future::pending::<()>().await;
             }
         }
+    }
+
+    /// Serializes through `serdes`, counted as running work: serdes may do
+    /// I/O, and the invocation must not suspend in the middle of it.
+    pub(crate) async fn serialize<T: Send + Sync>(
+        &self,
+        serdes: &dyn Serdes<T>,
+        value: &T,
+        ctx: SerdesContext<'_>,
+    ) -> Result<Option<String>, DurableError> {
+        let _executing = self.executing();
+        serdes.serialize(value, ctx).await
+    }
+
+    /// Deserializes through `serdes`, counted as running work.
+    pub(crate) async fn deserialize<T: Send + Sync>(
+        &self,
+        serdes: &dyn Serdes<T>,
+        data: Option<&str>,
+        ctx: SerdesContext<'_>,
+    ) -> Result<T, DurableError> {
+        let _executing = self.executing();
+        serdes.deserialize(data, ctx).await
     }
 
     /// Counts a running step body until the guard drops.

@@ -20,6 +20,20 @@ pub(crate) struct OperationId {
 }
 
 impl OperationId {
+    /// The id of the operation created right after this one in the same context.
+    pub(crate) fn next(&self) -> Self {
+        let (parent, position) = match self.path.rsplit_once('-') {
+            Some((parent, position)) => (Some(parent), position),
+            None => (None, self.path.as_str()),
+        };
+        Self::child(
+            parent,
+            position
+                .parse::<u64>()
+                .map_or(u64::MAX, |p| p.saturating_add(1)),
+        )
+    }
+
     pub(crate) fn child(parent_path: Option<&str>, position: u64) -> Self {
         let path = match parent_path {
             Some(parent) => format!("{parent}-{position}"),
@@ -60,6 +74,12 @@ mod tests {
         let child = OperationId::child(Some(&root.path), 12);
         assert_eq!(child.path, "3-12");
         assert_eq!(child.wire, "3-12");
+    }
+
+    #[test]
+    fn next_is_the_following_position() {
+        assert_eq!(OperationId::child(None, 3).next().path, "4");
+        assert_eq!(OperationId::child(Some("2-9"), 9).next().path, "2-9-10");
     }
 
     #[test]
