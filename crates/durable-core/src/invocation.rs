@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 
-use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 
 use crate::context::DurableContext;
 use crate::engine::Execution;
@@ -182,6 +184,11 @@ async fn drive(
     exec: &Arc<Execution>,
     handler: impl Future<Output = Result<Option<String>, DurableError>>,
 ) -> Outcome {
+    let handler = WithStarted {
+        handler,
+        tasks: FuturesUnordered::new(),
+        exec: Arc::clone(exec),
+    };
     let mut handler = std::pin::pin!(WakeTracked::new(handler));
     let mut background = std::pin::pin!(exec.checkpointer.run_background(exec).fuse());
     let mut done = None;
@@ -310,6 +317,38 @@ fn terminated(termination: Termination) -> Result<InvocationOutput, InvocationEr
     match termination {
         Termination::Fatal(error) => Ok(InvocationOutput::failed(Some(error.to_error_object()))),
         Termination::Invocation(error) => Err(error),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The handler together with the operations it started early: polling
+    /// one polls all, so they share the handler's wake tracking and are
+    /// dropped with it when the invocation ends.
+    struct WithStarted<H> {
+        #[pin]
+        handler: H,
+        tasks: FuturesUnordered<BoxFuture<'static, ()>>,
+        exec: Arc<Execution>,
+    }
+}
+
+impl<H: Future> Future for WithStarted<H> {
+    type Output = H::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<H::Output> {
+        let this = self.project();
+        let output = this.handler.poll(cx);
+        // Started operations may start more; run until none are new.
+        loop {
+            let new = this.exec.take_spawned();
+            if new.is_empty() {
+                break;
+            }
+            this.tasks.extend(new);
+            while let Poll::Ready(Some(())) = this.tasks.poll_next_unpin(cx) {}
+        }
+        while let Poll::Ready(Some(())) = this.tasks.poll_next_unpin(cx) {}
+        output
     }
 }
 

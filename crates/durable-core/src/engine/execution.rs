@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
+use futures_util::future::BoxFuture;
 use tokio::sync::watch;
 
 use super::checkpoint::Checkpointer;
@@ -55,6 +56,8 @@ pub(crate) struct Execution {
     termination: Mutex<Option<Termination>>,
     executing: AtomicUsize,
     blocked: AtomicUsize,
+    /// Operations started early, waiting for the driver to pick them up.
+    spawned: Mutex<Vec<BoxFuture<'static, ()>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -88,6 +91,7 @@ impl Execution {
             termination: Mutex::new(None),
             executing: AtomicUsize::new(0),
             blocked: AtomicUsize::new(0),
+            spawned: Mutex::new(Vec::new()),
         })
     }
 
@@ -138,6 +142,16 @@ impl Execution {
         lock(&self.recorded)
             .cached_contexts
             .insert(wire_id.to_owned());
+    }
+
+    /// Hands an early-started operation to the driver.
+    pub(crate) fn spawn(&self, task: BoxFuture<'static, ()>) {
+        lock(&self.spawned).push(task);
+    }
+
+    /// Early-started operations not yet picked up by the driver.
+    pub(crate) fn take_spawned(&self) -> Vec<BoxFuture<'static, ()>> {
+        std::mem::take(&mut *lock(&self.spawned))
     }
 
     /// Whether anything is recorded under `wire_id`.
