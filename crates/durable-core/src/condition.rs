@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{DurableError, ErrorKind};
-use crate::retry::{Jitter, backoff};
+use crate::retry::{Backoff, Jitter, backoff_builder};
 
 /// What to do after a check of `wait_for_condition`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,11 +61,7 @@ type Predicate<S> = Arc<dyn Fn(&S) -> bool + Send + Sync>;
 /// ```
 pub struct WaitStrategy<S> {
     keep_polling: Predicate<S>,
-    max_attempts: u32,
-    initial_delay: Duration,
-    max_delay: Duration,
-    backoff_rate: f64,
-    jitter: Jitter,
+    backoff: Backoff,
 }
 
 impl<S> WaitStrategy<S> {
@@ -73,48 +69,17 @@ impl<S> WaitStrategy<S> {
     pub fn while_(keep_polling: impl Fn(&S) -> bool + Send + Sync + 'static) -> Self {
         Self {
             keep_polling: Arc::new(keep_polling),
-            max_attempts: 60,
-            initial_delay: Duration::from_secs(5),
-            max_delay: Duration::from_secs(300),
-            backoff_rate: 1.5,
-            jitter: Jitter::Full,
+            backoff: Backoff {
+                max_attempts: 60,
+                initial_delay: Duration::from_secs(5),
+                max_delay: Duration::from_secs(300),
+                rate: 1.5,
+                jitter: Jitter::Full,
+            },
         }
     }
 
-    /// Most checks, the first included (at least 1).
-    #[must_use]
-    pub fn max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = attempts.max(1);
-        self
-    }
-
-    /// Delay after the first check.
-    #[must_use]
-    pub const fn initial_delay(mut self, delay: Duration) -> Self {
-        self.initial_delay = delay;
-        self
-    }
-
-    /// Longest delay.
-    #[must_use]
-    pub const fn max_delay(mut self, delay: Duration) -> Self {
-        self.max_delay = delay;
-        self
-    }
-
-    /// Factor between consecutive delays.
-    #[must_use]
-    pub const fn backoff_rate(mut self, rate: f64) -> Self {
-        self.backoff_rate = rate;
-        self
-    }
-
-    /// Randomness added to each delay.
-    #[must_use]
-    pub const fn jitter(mut self, jitter: Jitter) -> Self {
-        self.jitter = jitter;
-        self
-    }
+    backoff_builder!();
 }
 
 impl<S> WaitPolicy<S> for WaitStrategy<S> {
@@ -122,21 +87,16 @@ impl<S> WaitPolicy<S> for WaitStrategy<S> {
         if !(self.keep_polling)(state) {
             return Ok(WaitDecision::Stop);
         }
-        if attempt >= self.max_attempts {
+        if attempt >= self.backoff.max_attempts {
             return Err(DurableError::with_kind(
                 ErrorKind::WaitForCondition,
                 "WaitForConditionMaxAttemptsExceeded",
                 format!("the condition was still not met after {attempt} checks"),
             ));
         }
-        let delay = backoff(
-            self.initial_delay,
-            self.max_delay,
-            self.backoff_rate,
-            self.jitter,
-            attempt,
-        );
-        Ok(WaitDecision::Continue { delay })
+        Ok(WaitDecision::Continue {
+            delay: self.backoff.delay(attempt),
+        })
     }
 }
 
@@ -152,11 +112,7 @@ impl<S> Clone for WaitStrategy<S> {
 impl<S> fmt::Debug for WaitStrategy<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WaitStrategy")
-            .field("max_attempts", &self.max_attempts)
-            .field("initial_delay", &self.initial_delay)
-            .field("max_delay", &self.max_delay)
-            .field("backoff_rate", &self.backoff_rate)
-            .field("jitter", &self.jitter)
+            .field("backoff", &self.backoff)
             .finish_non_exhaustive()
     }
 }

@@ -56,6 +56,70 @@ pub enum Jitter {
 
 type ErrorFilter = Arc<dyn Fn(&DurableError) -> bool + Send + Sync>;
 
+/// Exponential backoff: how many attempts, and how long between them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Backoff {
+    pub max_attempts: u32,
+    pub initial_delay: Duration,
+    pub max_delay: Duration,
+    pub rate: f64,
+    pub jitter: Jitter,
+}
+
+impl Backoff {
+    /// The delay after `attempt` (counting from 1), jitter applied.
+    pub(crate) fn delay(&self, attempt: u32) -> Duration {
+        backoff(
+            self.initial_delay,
+            self.max_delay,
+            self.rate,
+            self.jitter,
+            attempt,
+        )
+    }
+}
+
+/// The builder methods of a strategy with a `backoff: Backoff` field.
+macro_rules! backoff_builder {
+    () => {
+        /// Total attempts, the first included (at least 1).
+        #[must_use]
+        pub fn max_attempts(mut self, attempts: u32) -> Self {
+            self.backoff.max_attempts = attempts.max(1);
+            self
+        }
+
+        /// Delay after the first attempt.
+        #[must_use]
+        pub const fn initial_delay(mut self, delay: std::time::Duration) -> Self {
+            self.backoff.initial_delay = delay;
+            self
+        }
+
+        /// Longest delay.
+        #[must_use]
+        pub const fn max_delay(mut self, delay: std::time::Duration) -> Self {
+            self.backoff.max_delay = delay;
+            self
+        }
+
+        /// Factor between consecutive delays.
+        #[must_use]
+        pub const fn backoff_rate(mut self, rate: f64) -> Self {
+            self.backoff.rate = rate;
+            self
+        }
+
+        /// Randomness added to each delay.
+        #[must_use]
+        pub const fn jitter(mut self, jitter: $crate::retry::Jitter) -> Self {
+            self.backoff.jitter = jitter;
+            self
+        }
+    };
+}
+pub(crate) use backoff_builder;
+
 /// Exponential backoff with jitter.
 ///
 /// The delay after attempt `n` is `min(initial * rate^(n-1), max)`, then
@@ -77,11 +141,7 @@ type ErrorFilter = Arc<dyn Fn(&DurableError) -> bool + Send + Sync>;
 /// ```
 #[derive(Clone)]
 pub struct RetryStrategy {
-    max_attempts: u32,
-    initial_delay: Duration,
-    max_delay: Duration,
-    backoff_rate: f64,
-    jitter: Jitter,
+    backoff: Backoff,
     retryable: Option<ErrorFilter>,
 }
 
@@ -89,11 +149,13 @@ impl Default for RetryStrategy {
     /// 6 attempts, 5 s initial delay, 60 s at most, doubling, full jitter.
     fn default() -> Self {
         Self {
-            max_attempts: 6,
-            initial_delay: Duration::from_secs(5),
-            max_delay: Duration::from_secs(60),
-            backoff_rate: 2.0,
-            jitter: Jitter::Full,
+            backoff: Backoff {
+                max_attempts: 6,
+                initial_delay: Duration::from_secs(5),
+                max_delay: Duration::from_secs(60),
+                rate: 2.0,
+                jitter: Jitter::Full,
+            },
             retryable: None,
         }
     }
@@ -110,40 +172,7 @@ impl RetryStrategy {
         Self::default().max_attempts(1)
     }
 
-    /// Total attempts, the first included (at least 1).
-    #[must_use]
-    pub fn max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = attempts.max(1);
-        self
-    }
-
-    /// Delay after the first failed attempt.
-    #[must_use]
-    pub const fn initial_delay(mut self, delay: Duration) -> Self {
-        self.initial_delay = delay;
-        self
-    }
-
-    /// Longest delay.
-    #[must_use]
-    pub const fn max_delay(mut self, delay: Duration) -> Self {
-        self.max_delay = delay;
-        self
-    }
-
-    /// Factor between consecutive delays.
-    #[must_use]
-    pub const fn backoff_rate(mut self, rate: f64) -> Self {
-        self.backoff_rate = rate;
-        self
-    }
-
-    /// Randomness added to each delay.
-    #[must_use]
-    pub const fn jitter(mut self, jitter: Jitter) -> Self {
-        self.jitter = jitter;
-        self
-    }
+    backoff_builder!();
 
     /// Retries only errors for which `filter` returns true.
     #[must_use]
@@ -184,28 +213,21 @@ pub(crate) fn backoff(
 
 impl RetryPolicy for RetryStrategy {
     fn decide(&self, error: &DurableError, attempt: u32) -> RetryDecision {
-        if attempt >= self.max_attempts || self.retryable.as_ref().is_some_and(|f| !f(error)) {
+        if attempt >= self.backoff.max_attempts
+            || self.retryable.as_ref().is_some_and(|f| !f(error))
+        {
             return RetryDecision::Stop;
         }
-        let delay = backoff(
-            self.initial_delay,
-            self.max_delay,
-            self.backoff_rate,
-            self.jitter,
-            attempt,
-        );
-        RetryDecision::Retry { delay }
+        RetryDecision::Retry {
+            delay: self.backoff.delay(attempt),
+        }
     }
 }
 
 impl fmt::Debug for RetryStrategy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RetryStrategy")
-            .field("max_attempts", &self.max_attempts)
-            .field("initial_delay", &self.initial_delay)
-            .field("max_delay", &self.max_delay)
-            .field("backoff_rate", &self.backoff_rate)
-            .field("jitter", &self.jitter)
+            .field("backoff", &self.backoff)
             .finish_non_exhaustive()
     }
 }
