@@ -118,25 +118,44 @@ async fn race_winner_is_recorded_and_kept_on_replay() {
 
 #[tokio::test]
 async fn started_operations_run_while_the_workflow_waits_and_join_later() {
-    let snapshot = run(DurableFunction::new(|(): (), ctx: DurableContext| async move {
-        let report = ctx.start(
-            ctx.step(|_| async {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                Ok::<_, DurableError>("report".to_owned())
-            })
-            .name("report"),
-        );
-        let other: String = ctx.step(|_| async { Ok::<_, DurableError>("other".to_owned()) }).await?;
-        ctx.wait(Duration::from_secs(3600)).await?;
-        let report = report.await?;
-        Ok::<_, DurableError>(format!("{report}+{other}"))
-    }))
+    let snapshot = run(DurableFunction::new(
+        |(): (), ctx: DurableContext| async move {
+            let report = ctx.start(
+                ctx.step(|_| async {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    Ok::<_, DurableError>("report".to_owned())
+                })
+                .name("report"),
+            );
+            let other: String = ctx
+                .step(|_| async { Ok::<_, DurableError>("other".to_owned()) })
+                .await?;
+            ctx.wait(Duration::from_secs(3600)).await?;
+            let report = report.await?;
+            Ok::<_, DurableError>(format!("{report}+{other}"))
+        },
+    ))
     .await;
-    assert_eq!(snapshot.status, ExecutionStatus::Succeeded, "{:?}", snapshot.error);
+    assert_eq!(
+        snapshot.status,
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        snapshot.error
+    );
     assert_eq!(snapshot.result.as_deref(), Some(r#""report+other""#));
     // The started step finished in the first invocation, before the wait
     // suspended it: it was recorded once and replayed after.
     let report = snapshot.operation_by_name("report").unwrap();
-    assert_eq!(report.status, durable_core::model::OperationStatus::Succeeded);
-    assert_eq!(snapshot.history.iter().filter(|e| e.name.as_deref() == Some("report")).count(), 2);
+    assert_eq!(
+        report.status,
+        durable_core::model::OperationStatus::Succeeded
+    );
+    assert_eq!(
+        snapshot
+            .history
+            .iter()
+            .filter(|e| e.name.as_deref() == Some("report"))
+            .count(),
+        2
+    );
 }

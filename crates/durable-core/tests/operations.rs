@@ -17,8 +17,8 @@ use durable_core::model::{
 };
 use durable_core::service::{CALLBACK_HEARTBEAT_ERROR, CALLBACK_TIMEOUT_ERROR, ServiceError};
 use durable_core::{
-    DurableContext, DurableError, DurableFunction, Jitter, RetryDecision,
-    RetryStrategy, Serdes, SerdesContext, WaitDecision, WaitStrategy,
+    DurableContext, DurableError, DurableFunction, Jitter, RetryDecision, RetryStrategy, Serdes,
+    SerdesContext, WaitDecision, WaitStrategy,
 };
 use durable_testing::runner::FUNCTION_NOT_FOUND_ERROR;
 use durable_testing::{ExecutionSnapshot, LocalRunner, RunnerError};
@@ -137,7 +137,10 @@ async fn step_retry_closure_gets_attempts_one_two_three_in_order() {
             let outcome: Result<u32, DurableError> = ctx
                 .step(move |step| async move {
                     ran.push(step.attempt());
-                    Err::<u32, _>(DurableError::new("Flaky", format!("attempt {}", step.attempt())))
+                    Err::<u32, _>(DurableError::new(
+                        "Flaky",
+                        format!("attempt {}", step.attempt()),
+                    ))
                 })
                 .retry(move |_: &DurableError, attempt: u32| {
                     decided.push(attempt);
@@ -155,8 +158,16 @@ async fn step_retry_closure_gets_attempts_one_two_three_in_order() {
         }
     });
     let snapshot = run(function).await;
-    assert_eq!(decided.all(), [1, 2, 3], "the policy sees each failed attempt once, in order");
-    assert_eq!(ran.all(), [1, 2, 3], "the body sees the same attempt numbers");
+    assert_eq!(
+        decided.all(),
+        [1, 2, 3],
+        "the policy sees each failed attempt once, in order"
+    );
+    assert_eq!(
+        ran.all(),
+        [1, 2, 3],
+        "the body sees the same attempt numbers"
+    );
     assert_eq!(
         result(&snapshot),
         json!({"kind": "Step", "type": "Flaky", "message": "attempt 3"}),
@@ -187,7 +198,10 @@ async fn retry_strategy_none_fails_after_exactly_one_run() {
     });
     let snapshot = run(function).await;
     assert_eq!(runs.load(Ordering::SeqCst), 1);
-    assert_eq!(snapshot.invocations, 1, "no retry timer, no second invocation");
+    assert_eq!(
+        snapshot.invocations, 1,
+        "no retry timer, no second invocation"
+    );
     assert_eq!(
         result(&snapshot),
         json!({"kind": "Step", "type": "Permanent", "message": "no point trying again"})
@@ -227,7 +241,11 @@ async fn converted_error_keeps_its_type_on_replay() {
     let snapshot = run(function).await;
     assert_eq!(snapshot.status, ExecutionStatus::Succeeded);
     assert_eq!(snapshot.invocations, 2);
-    assert_eq!(runs.load(Ordering::SeqCst), 1, "the step ran again on replay");
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        1,
+        "the step ran again on replay"
+    );
     let expected = json!({
         "is_quota": true,
         "is_unrelated": false,
@@ -331,7 +349,11 @@ async fn sub_second_wait_rounds_up_to_one_second() {
     };
     assert_eq!(scheduled("1"), Duration::from_millis(1000), "200 ms");
     assert_eq!(scheduled("2"), Duration::from_millis(1000), "zero");
-    assert_eq!(scheduled("3"), Duration::from_millis(2000), "1.5 s rounds up");
+    assert_eq!(
+        scheduled("3"),
+        Duration::from_millis(2000),
+        "1.5 s rounds up"
+    );
 }
 
 #[tokio::test]
@@ -389,7 +411,10 @@ async fn callback_timeout_is_a_callback_error() {
     let callback = snapshot.operation("1").unwrap();
     assert_eq!(callback.status, OperationStatus::TimedOut);
     assert_eq!(
-        callback.end_timestamp.unwrap().since(callback.start_timestamp),
+        callback
+            .end_timestamp
+            .unwrap()
+            .since(callback.start_timestamp),
         Duration::from_secs(60)
     );
 }
@@ -449,7 +474,10 @@ async fn callback_heartbeat_timeout_is_a_callback_error_and_heartbeats_extend_it
     let callback = snapshot.operation("1").unwrap();
     assert_eq!(callback.status, OperationStatus::TimedOut);
     assert_eq!(
-        callback.end_timestamp.unwrap().since(callback.start_timestamp),
+        callback
+            .end_timestamp
+            .unwrap()
+            .since(callback.start_timestamp),
         Duration::from_secs(18),
         "timed out 10 s after the last heartbeat, long before the overall timeout"
     );
@@ -545,7 +573,11 @@ async fn unreadable_callback_payload_is_a_catchable_callback_error() {
     let snapshot = runner.run_until_idle(&arn).await.unwrap();
     assert_eq!(result(&snapshot), json!("recovered"));
     let expected = json!({"kind": "Callback", "unreadable": true});
-    assert_eq!(seen.all(), [expected.clone(), expected], "live and replayed");
+    assert_eq!(
+        seen.all(),
+        [expected.clone(), expected],
+        "live and replayed"
+    );
 }
 
 #[tokio::test]
@@ -602,10 +634,7 @@ async fn unknown_callback_id_is_a_clear_error() {
         ),
         "{error:?}"
     );
-    assert_eq!(
-        error.to_string(),
-        "callback \"no-such-callback\" not found"
-    );
+    assert_eq!(error.to_string(), "callback \"no-such-callback\" not found");
 
     // A well-formed id of another store's execution is unknown here too.
     let elsewhere = LocalRunner::new();
@@ -625,7 +654,10 @@ async fn unknown_callback_id_is_a_clear_error() {
     );
 
     // A callback that already completed is not active any more.
-    elsewhere.send_callback_success(foreign, "yes").await.unwrap();
+    elsewhere
+        .send_callback_success(foreign, "yes")
+        .await
+        .unwrap();
     let error = elsewhere
         .send_callback_success(foreign, "again")
         .await
@@ -664,7 +696,11 @@ async fn wait_for_condition_without_a_strategy_is_invalid_config() {
     });
     let snapshot = run(function).await;
     assert_eq!(result(&snapshot), json!("InvalidConfig"));
-    assert_eq!(checks.load(Ordering::SeqCst), 0, "no check without a strategy");
+    assert_eq!(
+        checks.load(Ordering::SeqCst),
+        0,
+        "no check without a strategy"
+    );
     assert_eq!(
         operations_of(&snapshot, &OperationSubType::WaitForCondition),
         0,
@@ -734,7 +770,11 @@ async fn wait_for_condition_check_failing_on_the_first_call_fails_the_operation(
         result(&snapshot),
         json!({"kind": "WaitForCondition", "type": "ProbeFailed", "message": "status endpoint down"})
     );
-    assert_eq!(checks.load(Ordering::SeqCst), 1, "a failing check is not retried");
+    assert_eq!(
+        checks.load(Ordering::SeqCst),
+        1,
+        "a failing check is not retried"
+    );
     assert_eq!(decisions.load(Ordering::SeqCst), 0, "nothing to decide on");
     assert_eq!(snapshot.invocations, 1);
     assert_eq!(
@@ -848,11 +888,13 @@ async fn max_concurrency_zero_is_invalid_config_and_records_nothing() {
                 .max_concurrency(0)
                 .await;
             let parallel = ctx
-                .parallel(vec![Branch::new(|_| async { Ok::<_, DurableError>(1_u32) })])
+                .parallel(vec![Branch::new(|_| async {
+                    Ok::<_, DurableError>(1_u32)
+                })])
                 .max_concurrency(0)
                 .await;
             let kind = |outcome: Result<_, DurableError>| {
-                outcome.map_or_else(|e| format!("{:?}", e.kind()), |_| "Ok".to_owned())
+                outcome.map_or_else(|e| format!("{:?}", e.kind()), |()| "Ok".to_owned())
             };
             Ok::<_, DurableError>(json!([kind(mapped.map(drop)), kind(parallel.map(drop))]))
         }
@@ -901,10 +943,7 @@ async fn all_items_failing_with_all_completed_gives_a_failed_batch() {
             "messages": ["item 0", "item 1", "item 2", "item 3"],
         })
     );
-    assert_eq!(
-        operations_of(&snapshot, &OperationSubType::MapIteration),
-        4
-    );
+    assert_eq!(operations_of(&snapshot, &OperationSubType::MapIteration), 4);
 }
 
 #[tokio::test]
@@ -939,11 +978,12 @@ async fn fail_fast_by_default_starts_no_item_after_the_first_failure() {
         result(&snapshot),
         json!({"reason": "FAILURE_TOLERANCE_EXCEEDED", "succeeded": 1, "failed": 1, "total": 2})
     );
-    assert_eq!(runs.load(Ordering::SeqCst), 2, "items after the failure ran");
     assert_eq!(
-        operations_of(&snapshot, &OperationSubType::MapIteration),
-        2
+        runs.load(Ordering::SeqCst),
+        2,
+        "items after the failure ran"
     );
+    assert_eq!(operations_of(&snapshot, &OperationSubType::MapIteration), 2);
 }
 
 #[tokio::test]
@@ -988,18 +1028,21 @@ async fn results_stay_in_index_order_when_later_items_finish_first() {
         let finished = finished_in.clone();
         async move {
             let batch = ctx
-                .map(vec![400_u64, 300, 200, 100], move |item_ctx, millis, index| {
-                    let finished = finished.clone();
-                    async move {
-                        item_ctx
-                            .step(move |_| async move {
-                                tokio::time::sleep(Duration::from_millis(millis)).await;
-                                finished.push(index);
-                                Ok::<_, DurableError>(format!("item {index}"))
-                            })
-                            .await
-                    }
-                })
+                .map(
+                    vec![400_u64, 300, 200, 100],
+                    move |item_ctx, millis, index| {
+                        let finished = finished.clone();
+                        async move {
+                            item_ctx
+                                .step(move |_| async move {
+                                    tokio::time::sleep(Duration::from_millis(millis)).await;
+                                    finished.push(index);
+                                    Ok::<_, DurableError>(format!("item {index}"))
+                                })
+                                .await
+                        }
+                    },
+                )
                 .await?;
             let indices: Vec<usize> = batch.all().iter().map(|item| item.index).collect();
             Ok::<_, DurableError>(json!({"results": batch.results(), "indices": indices}))
@@ -1039,7 +1082,9 @@ async fn throw_if_error_returns_the_first_failed_item_in_index_order() {
             .await?;
         let error = batch.throw_if_error().err().ok_or_else(expected_an_error)?;
         let clean = ctx
-            .parallel(vec![Branch::new(|_| async { Ok::<_, DurableError>(1_u32) })])
+            .parallel(vec![Branch::new(|_| async {
+                Ok::<_, DurableError>(1_u32)
+            })])
             .await?;
         Ok::<_, DurableError>(json!({
             "error": describe(&error),
@@ -1063,12 +1108,14 @@ async fn throw_if_error_returns_the_first_failed_item_in_index_order() {
 #[tokio::test]
 async fn failing_child_context_is_a_child_context_error_with_the_recorded_message() {
     let seen: Seen<Value> = Seen::default();
-    let seen_in = seen.clone();
+    let body_runs = counter();
+    let (seen_in, body_runs_in) = (seen.clone(), Arc::clone(&body_runs));
     let function = DurableFunction::new(move |(): (), ctx: DurableContext| {
-        let seen = seen_in.clone();
+        let (seen, body_runs) = (seen_in.clone(), Arc::clone(&body_runs_in));
         async move {
             let outcome: Result<u32, DurableError> = ctx
-                .run_in_child_context(|child| async move {
+                .run_in_child_context(move |child| async move {
+                    body_runs.fetch_add(1, Ordering::SeqCst);
                     child
                         .step(|_| async { Ok::<_, DurableError>(1_u32) })
                         .await?;
@@ -1090,6 +1137,11 @@ async fn failing_child_context_is_a_child_context_error_with_the_recorded_messag
         seen.all(),
         [expected.clone(), expected],
         "live and replayed errors"
+    );
+    assert_eq!(
+        body_runs.load(Ordering::SeqCst),
+        1,
+        "the replay returns the recorded failure without running the body"
     );
     let context = snapshot.operation_by_name("validate").unwrap();
     assert_eq!(context.status, OperationStatus::Failed);
@@ -1154,7 +1206,11 @@ async fn child_result_over_256_kb_replays_from_its_children_after_a_wait() {
         [(300 * 1024, true), (300 * 1024, true)],
         "live and rebuilt results"
     );
-    assert_eq!(step_runs.load(Ordering::SeqCst), 2, "a child step ran again");
+    assert_eq!(
+        step_runs.load(Ordering::SeqCst),
+        2,
+        "a child step ran again"
+    );
     assert_eq!(
         body_runs.load(Ordering::SeqCst),
         2,
@@ -1163,7 +1219,10 @@ async fn child_result_over_256_kb_replays_from_its_children_after_a_wait() {
     let context = snapshot.operation_by_name("large").unwrap();
     assert_eq!(context.status, OperationStatus::Succeeded);
     assert_eq!(
-        context.context_details.as_ref().and_then(|d| d.replay_children),
+        context
+            .context_details
+            .as_ref()
+            .and_then(|d| d.replay_children),
         Some(true)
     );
     assert!(

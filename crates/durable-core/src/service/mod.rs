@@ -22,6 +22,12 @@
 //!
 //! Each rule either applies completely or returns a [`ServiceError`] and
 //! leaves the record as it was (apart from timers that were due anyway).
+//!
+//! A backend that stores operations and events as rows writes back only what
+//! a rule changed: [`ExecutionRecord::take_changes`] lists it in O(changes),
+//! and [`ExecutionRecord::from_parts`] rebuilds a record from an
+//! [`ExecutionIdentity`], an [`ExecutionHeader`] and the operations, without
+//! reading the history.
 
 mod apply;
 mod checkpoint;
@@ -32,6 +38,7 @@ mod external;
 mod ids;
 mod invocation;
 mod oplog;
+mod parts;
 mod record;
 mod timers;
 mod validate;
@@ -45,6 +52,9 @@ pub use ids::{
 };
 pub use invocation::{
     InvocationOutcome, NOTHING_PENDING_ERROR, RESULT_TOO_LARGE_ERROR, UNKNOWN_FAILURE_ERROR,
+};
+pub use parts::{
+    ChangedOperation, ExecutionHeader, ExecutionIdentity, InconsistentRecord, RecordChanges,
 };
 pub use record::{ActiveInvocation, ChainedInvokeRequest, ExecutionRecord, NewExecution};
 pub use timers::{

@@ -1,6 +1,7 @@
-//! The operations of one execution, in first-start order, with an id index.
+//! The operations of one execution, in first-start order, with an id index
+//! and a note of which ones changed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -8,11 +9,23 @@ use crate::model::Operation;
 
 /// Operations in the order they were first started, looked up by id in O(1).
 ///
-/// Serialized as a plain list; the index is rebuilt when read back.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Every mutable access marks the operation as changed, so that
+/// [`take_changed`](Self::take_changed) lists what to write back in
+/// O(changes). Serialized as a plain list; the index is rebuilt when read
+/// back and nothing counts as changed then. Equality compares the
+/// operations only.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct OperationLog {
     operations: Vec<Operation>,
     index: HashMap<String, usize>,
+    /// Positions changed since the last [`take_changed`](Self::take_changed).
+    changed: BTreeSet<usize>,
+}
+
+impl PartialEq for OperationLog {
+    fn eq(&self, other: &Self) -> bool {
+        self.operations == other.operations
+    }
 }
 
 impl OperationLog {
@@ -38,17 +51,19 @@ impl OperationLog {
         self.index.get(id).copied()
     }
 
+    /// The operation with this id, marked as changed.
     pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut Operation> {
-        self.index
-            .get(id)
-            .map(|&position| &mut self.operations[position])
+        let position = *self.index.get(id)?;
+        self.changed.insert(position);
+        Some(&mut self.operations[position])
     }
 
     pub(crate) fn at(&self, position: usize) -> Option<&Operation> {
         self.operations.get(position)
     }
 
-    /// The operation with this id, made by `make` and appended if missing.
+    /// The operation with this id, made by `make` and appended if missing;
+    /// marked as changed.
     pub(crate) fn get_or_insert_with(
         &mut self,
         id: &str,
@@ -63,27 +78,41 @@ impl OperationLog {
             self.operations.push(operation);
             position
         };
+        self.changed.insert(position);
         &mut self.operations[position]
     }
 
     /// Appends a new operation; replaces the one with the same id if any.
+    /// Marked as changed.
     pub(crate) fn insert(&mut self, operation: Operation) {
-        if let Some(&position) = self.index.get(&operation.id) {
+        let position = if let Some(&position) = self.index.get(&operation.id) {
             self.operations[position] = operation;
+            position
         } else {
-            self.index
-                .insert(operation.id.clone(), self.operations.len());
+            let position = self.operations.len();
+            self.index.insert(operation.id.clone(), position);
             self.operations.push(operation);
-        }
+            position
+        };
+        self.changed.insert(position);
+    }
+
+    /// The positions changed since the last call, in ascending order;
+    /// forgets them.
+    pub(crate) fn take_changed(&mut self) -> BTreeSet<usize> {
+        std::mem::take(&mut self.changed)
     }
 }
 
+/// A log of `operations` in the given order, with nothing marked as changed.
+/// A later operation with the id of an earlier one replaces it.
 impl From<Vec<Operation>> for OperationLog {
     fn from(operations: Vec<Operation>) -> Self {
         let mut log = Self::default();
         for operation in operations {
             log.insert(operation);
         }
+        log.changed.clear();
         log
     }
 }

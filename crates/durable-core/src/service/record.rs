@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::events;
 use super::ids::{self, execution_operation_id};
 use super::oplog::OperationLog;
+use super::parts::{NewEvents, is_zero};
 use super::timers::Timer;
 use crate::model::{
     ErrorObject, Event, EventDetails, EventType, ExecutionDetails, ExecutionStatus, Operation,
@@ -107,7 +108,16 @@ pub struct ExecutionRecord {
     pub(crate) end_timestamp: Option<Timestamp>,
     pub(crate) execution_timeout_seconds: Option<u64>,
     pub(crate) operations: OperationLog,
+    /// The events held in memory: all of them, or for a record rebuilt with
+    /// [`from_parts`](Self::from_parts) the ones appended since.
     pub(crate) history: Vec<Event>,
+    /// Events that come before `history[0]` and are not held in memory.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) history_base: u64,
+    /// How many events at the end of `history` were appended since the
+    /// changes were last taken.
+    #[serde(skip)]
+    pub(crate) new_events: NewEvents,
     /// Number of checkpoint tokens issued so far.
     pub(crate) token_sequence: u64,
     /// The token the running invocation must use next.
@@ -179,6 +189,8 @@ impl ExecutionRecord {
             execution_timeout_seconds: new.execution_timeout_seconds.filter(|&s| s > 0),
             operations: OperationLog::default(),
             history: Vec::new(),
+            history_base: 0,
+            new_events: NewEvents::default(),
             token_sequence: 0,
             current_token: None,
             changed: BTreeSet::new(),
@@ -263,9 +275,19 @@ impl ExecutionRecord {
         self.operations.get(id)
     }
 
-    /// The history, with consecutive event ids from 1.
+    /// The history held in memory, with consecutive event ids.
+    ///
+    /// A record made by [`start`](Self::start) or [`create`](Self::create)
+    /// (or deserialized whole) holds every event, from id 1. A record
+    /// rebuilt with [`from_parts`](Self::from_parts) holds only the events
+    /// appended since; [`history_len`](Self::history_len) counts them all.
     pub fn history(&self) -> &[Event] {
         &self.history
+    }
+
+    /// How many events the execution's history has, held in memory or not.
+    pub fn history_len(&self) -> u64 {
+        self.history_base + self.history.len() as u64
     }
 
     /// The running invocation, if any.
@@ -290,8 +312,9 @@ impl ExecutionRecord {
 
     /// Appends `event`, giving it the next event id.
     pub(crate) fn push_event(&mut self, mut event: Event) {
-        event.event_id = self.history.len() as u64 + 1;
+        event.event_id = self.history_len() + 1;
         self.history.push(event);
+        self.new_events.0 += 1;
     }
 
     /// Notes a change the service made on its own (timer, callback, invoke).

@@ -3,6 +3,7 @@
 
 mod batch;
 mod callbacks;
+mod changes;
 mod context;
 mod invocation;
 mod step;
