@@ -270,7 +270,10 @@ impl Plugins {
     pub(crate) fn emit(&self, hook: &str, call: impl Fn(&dyn Plugin)) {
         for plugin in self.0.iter() {
             if catch_unwind(AssertUnwindSafe(|| call(plugin.as_ref()))).is_err() {
-                tracing::warn!(hook, "a plugin hook panicked; the execution and the other plugins go on");
+                tracing::warn!(
+                    hook,
+                    "a plugin hook panicked; the execution and the other plugins go on"
+                );
             }
         }
     }
