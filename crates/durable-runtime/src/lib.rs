@@ -12,6 +12,9 @@
 //!   it implements [`CheckpointStore`](durable_core::CheckpointStore) for
 //!   handlers and the management API (start, invocations, callbacks, stop,
 //!   describe, list, history, timers).
+//! - [`Worker`] claims due executions and runs their handlers through
+//!   the invocation path of [`driver`], with leases, takeover of lost
+//!   invocations, chained invokes and graceful shutdown.
 //! - [`MemoryPersistence`] is the reference backend, for tests.
 //!
 //! With the `kit` feature, [`kit`] holds the conformance tests every
@@ -19,10 +22,12 @@
 
 mod clock;
 mod delta;
+pub mod driver;
 mod error;
 pub mod memory;
 mod persistence;
 pub mod service;
+pub mod worker;
 
 #[cfg(any(test, feature = "kit"))]
 pub mod kit;
@@ -35,3 +40,4 @@ pub use error::{PersistenceError, RuntimeError};
 pub use memory::MemoryPersistence;
 pub use persistence::Persistence;
 pub use service::{ExecutionDescription, Schedule, Service, StartExecution};
+pub use worker::Worker;

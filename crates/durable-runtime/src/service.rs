@@ -1,6 +1,7 @@
 //! [`Service`]: the service rules on top of a [`Persistence`], once for
 //! every backend.
 
+mod chained;
 mod checkpoint;
 mod manage;
 mod types;
