@@ -38,13 +38,16 @@ pub fn run() -> Result<bool, String> {
             return Ok(false);
         }
     }
-    println!(
-        "==> [{total}/{total}] conformance: cargo xtask conformance --backend memory --suite {}",
-        conformance::CI_SUITES.join(",")
-    );
-    let passed = conformance::run(&conformance::Args::for_ci())?;
-    if !passed {
-        println!("==> conformance failed");
+    let mut passed = true;
+    for backend in conformance::CI_BACKENDS {
+        println!(
+            "==> [{total}/{total}] conformance: cargo xtask conformance --backend {backend} --suite {}",
+            conformance::CI_SUITES.join(",")
+        );
+        if !conformance::run(&conformance::Args::for_ci(backend))? {
+            println!("==> conformance on {backend} failed");
+            passed = false;
+        }
     }
     Ok(passed)
 }

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
+use crate::backends::runtime::RuntimeBackend;
+use durable_runtime::MemoryPersistence;
 use durable_testing::requirements::{
     HandlerRegistry, LogCapture, MemoryBackend, RequirementBackend, RequirementReport, RunOptions,
     load_dir, run_requirements,
@@ -12,7 +14,7 @@ use durable_testing::requirements::{
 use crate::workspace_root;
 
 /// The backends `--backend` accepts.
-const BACKENDS: [&str; 1] = ["memory"];
+const BACKENDS: [&str; 2] = ["memory", "runtime-memory"];
 
 /// Options of `cargo xtask conformance`.
 #[derive(Debug, Clone, clap::Args)]
@@ -34,6 +36,10 @@ pub struct Args {
     pub timeout_secs: u64,
 }
 
+/// The backends CI runs the requirements on. The last one's summary line
+/// ends the CI output.
+pub const CI_BACKENDS: [&str; 2] = ["memory", "runtime-memory"];
+
 /// The suites CI runs: every suite.
 pub const CI_SUITES: [&str; 10] = [
     "step",
@@ -50,9 +56,9 @@ pub const CI_SUITES: [&str; 10] = [
 
 impl Args {
     /// The arguments `cargo xtask ci` uses.
-    pub fn for_ci() -> Self {
+    pub fn for_ci(backend: &str) -> Self {
         Self {
-            backend: "memory".to_owned(),
+            backend: backend.to_owned(),
             suite: CI_SUITES.iter().map(|s| (*s).to_owned()).collect(),
             requirements: None,
             concurrency: 4,
@@ -114,6 +120,10 @@ pub fn run(args: &Args) -> Result<bool, String> {
 fn backend(name: &str) -> Result<Box<dyn RequirementBackend>, String> {
     match name {
         "memory" => Ok(Box::new(MemoryBackend::new())),
+        "runtime-memory" => Ok(Box::new(RuntimeBackend::new(
+            "runtime-memory",
+            MemoryPersistence::new,
+        ))),
         other => Err(format!(
             "unknown backend '{other}'; known backends: {}",
             BACKENDS.join(", ")

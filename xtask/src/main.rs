@@ -5,6 +5,7 @@
 //! - `cargo xtask ci` runs formatting, lints, tests and the core conformance
 //!   suites, stopping at the first failure.
 
+mod backends;
 mod ci;
 mod conformance;
 

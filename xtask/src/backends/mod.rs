@@ -1,0 +1,3 @@
+//! Requirement backends beyond the in-memory runner.
+
+pub mod runtime;
