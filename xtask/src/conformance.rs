@@ -1,11 +1,13 @@
 //! `cargo xtask conformance`.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use crate::backends::runtime::RuntimeBackend;
 use durable_runtime::MemoryPersistence;
+use durable_sqlite::SqlitePersistence;
 use durable_testing::requirements::{
     HandlerRegistry, LogCapture, MemoryBackend, RequirementBackend, RequirementReport, RunOptions,
     load_dir, run_requirements,
@@ -14,7 +16,7 @@ use durable_testing::requirements::{
 use crate::workspace_root;
 
 /// The backends `--backend` accepts.
-const BACKENDS: [&str; 2] = ["memory", "runtime-memory"];
+const BACKENDS: [&str; 3] = ["memory", "runtime-memory", "sqlite"];
 
 /// Options of `cargo xtask conformance`.
 #[derive(Debug, Clone, clap::Args)]
@@ -38,7 +40,7 @@ pub struct Args {
 
 /// The backends CI runs the requirements on. The last one's summary line
 /// ends the CI output.
-pub const CI_BACKENDS: [&str; 2] = ["memory", "runtime-memory"];
+pub const CI_BACKENDS: [&str; 3] = ["memory", "runtime-memory", "sqlite"];
 
 /// The suites CI runs: every suite.
 pub const CI_SUITES: [&str; 10] = [
@@ -107,10 +109,8 @@ pub fn run(args: &Args) -> Result<bool, String> {
         &options,
     ));
 
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| workspace_root().join("target"), PathBuf::from);
     let path = report
-        .write_json(&target.join("conformance"))
+        .write_json(&target_dir().join("conformance"))
         .map_err(|e| e.to_string())?;
     println!("report: {}", path.display());
     println!("{}", report.summary());
@@ -120,10 +120,26 @@ pub fn run(args: &Args) -> Result<bool, String> {
 fn backend(name: &str) -> Result<Box<dyn RequirementBackend>, String> {
     match name {
         "memory" => Ok(Box::new(MemoryBackend::new())),
-        "runtime-memory" => Ok(Box::new(RuntimeBackend::new(
-            "runtime-memory",
-            MemoryPersistence::new,
-        ))),
+        "runtime-memory" => Ok(Box::new(RuntimeBackend::new("runtime-memory", || async {
+            Ok(MemoryPersistence::new())
+        }))),
+        "sqlite" => {
+            // One database file per requirement, under target/.
+            let dir = target_dir().join("conformance").join("sqlite");
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let next = Arc::new(AtomicUsize::new(0));
+            let run = std::process::id();
+            Ok(Box::new(RuntimeBackend::new("sqlite", move || {
+                let n = next.fetch_add(1, Ordering::SeqCst);
+                let path = dir.join(format!("run-{run}-{n}.db"));
+                async move {
+                    let _ = std::fs::remove_file(&path);
+                    SqlitePersistence::open(&path.to_string_lossy())
+                        .await
+                        .map_err(|e| e.to_string())
+                }
+            })))
+        }
         other => Err(format!(
             "unknown backend '{other}'; known backends: {}",
             BACKENDS.join(", ")
@@ -153,4 +169,10 @@ fn quiet_simulated_crashes() {
             }
         }));
     });
+}
+
+/// Where cargo builds: `CARGO_TARGET_DIR` or `<workspace>/target`.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from)
 }

@@ -12,11 +12,13 @@ use durable_runtime::driver::{ChainedInvokes, Functions, run_turn};
 use durable_runtime::{Persistence, Service};
 use durable_testing::requirements::{HarnessError, RequirementBackend, RunningExecution};
 use durable_testing::{ExecutionSnapshot, VirtualClock};
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 
 /// Most turns one `settle` may take before giving up.
 const MAX_TURNS: usize = 1000;
 
-type Fresh<P> = Box<dyn Fn() -> P + Send + Sync>;
+type Fresh<P> = Box<dyn Fn() -> BoxFuture<'static, Result<P, String>> + Send + Sync>;
 
 /// A backend over `Service<P>`, with a fresh persistence per requirement.
 pub struct RuntimeBackend<P> {
@@ -26,11 +28,16 @@ pub struct RuntimeBackend<P> {
 }
 
 impl<P: Persistence + 'static> RuntimeBackend<P> {
-    /// A backend named `name` making persistences with `fresh`.
-    pub fn new(name: impl Into<String>, fresh: impl Fn() -> P + Send + Sync + 'static) -> Self {
+    /// A backend named `name` making a fresh persistence with `fresh` for
+    /// every requirement.
+    pub fn new<F, Fut>(name: impl Into<String>, fresh: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<P, String>> + Send + 'static,
+    {
         Self {
             name: name.into(),
-            fresh: Box::new(fresh),
+            fresh: Box::new(move || fresh().boxed()),
             installed: Mutex::new(Vec::new()),
         }
     }
@@ -68,7 +75,10 @@ impl<P: Persistence + 'static> RequirementBackend for RuntimeBackend<P> {
     ) -> Result<Box<dyn RunningExecution>, HarnessError> {
         let clock = Arc::new(VirtualClock::starting_now());
         let now = Arc::clone(&clock);
-        let service = Arc::new(Service::new((self.fresh)()).with_clock(move || now.now()));
+        let persistence = (self.fresh)().await.map_err(|message| {
+            HarnessError::backend("opening the persistence", std::io::Error::other(message))
+        })?;
+        let service = Arc::new(Service::new(persistence).with_clock(move || now.now()));
         let mut functions = Functions::new();
         for (name, installed) in self
             .installed
