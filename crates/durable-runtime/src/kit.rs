@@ -1,8 +1,10 @@
 //! The persistence conformance kit: one set of tests of the
 //! [`Persistence`] contract that every backend runs against itself.
 //!
-//! Each test is a public async function taking a fresh, empty backend; it
-//! panics (like `assert!`) on the first broken promise. A backend crate
+//! Each test is a public async function taking a fresh, empty backend (by
+//! reference, or by value when it runs a [`Service`](crate::Service) or
+//! races tasks over it); it panics (like `assert!`) on the first broken
+//! promise. A backend crate
 //! enables the `kit` feature in its dev-dependencies and calls them from its
 //! own tests, one `#[tokio::test]` each, or all at once with [`run_all`]:
 //!
@@ -15,7 +17,9 @@
 //!
 //! The tests drive executions through the real service rules
 //! ([`ExecutionRecord`]) and write what they change with [`Delta::capture`],
-//! exactly as [`Service`](crate::Service) does, at fixed times from [`T0`].
+//! exactly as [`Service`](crate::Service) does, at fixed times from [`T0`];
+//! or run the service itself over the backend, on a clock they move, with
+//! handlers run by [`durable_core::invocation::run`] where one is needed.
 
 // The kit is test code: a broken promise must fail the calling test loudly.
 #![allow(
@@ -25,8 +29,13 @@
     clippy::missing_panics_doc
 )]
 
+mod callbacks;
+mod clocked;
 mod leases;
+mod payloads;
+mod races;
 mod reads;
+mod timers;
 mod writes;
 
 use std::time::Duration;
@@ -40,14 +49,24 @@ use durable_core::service::{
     self, ExecutionRecord, InvocationOutcome, NewExecution, ServiceConfig,
 };
 
+pub use callbacks::{
+    callbacks_time_out_and_heartbeats_push_the_deadline, stale_tokens_are_rejected_by_the_service,
+    unknown_callback_ids_change_nothing,
+};
 pub use leases::{
     claims_take_due_executions_with_a_lease, expired_leases_are_taken_over,
     leases_and_versions_are_independent,
+};
+pub use payloads::large_payloads_round_trip_up_to_the_limit;
+pub use races::{
+    concurrent_commits_at_one_version_have_one_winner, racing_claims_never_share_an_execution,
+    racing_runners_cannot_both_checkpoint,
 };
 pub use reads::{
     callbacks_are_found_by_id, executions_are_listed_in_creation_order, history_is_paged_in_order,
     unknown_executions_are_reported,
 };
+pub use timers::timers_fire_in_due_order;
 pub use writes::{
     commits_are_fenced_by_version, commits_round_trip_operations_and_events,
     creation_is_idempotent_by_name, deltas_that_do_not_fit_are_refused,
@@ -65,7 +84,7 @@ pub fn at(seconds: u64) -> Timestamp {
 }
 
 /// Runs every test of the kit, each on a backend made by `fresh`.
-pub async fn run_all<P: Persistence>(mut fresh: impl AsyncFnMut() -> P) {
+pub async fn run_all<P: Persistence + 'static>(mut fresh: impl AsyncFnMut() -> P) {
     creation_is_idempotent_by_name(&fresh().await).await;
     commits_are_fenced_by_version(&fresh().await).await;
     commits_round_trip_operations_and_events(&fresh().await).await;
@@ -77,6 +96,14 @@ pub async fn run_all<P: Persistence>(mut fresh: impl AsyncFnMut() -> P) {
     history_is_paged_in_order(&fresh().await).await;
     executions_are_listed_in_creation_order(&fresh().await).await;
     unknown_executions_are_reported(&fresh().await).await;
+    racing_runners_cannot_both_checkpoint(fresh().await).await;
+    concurrent_commits_at_one_version_have_one_winner(fresh().await).await;
+    racing_claims_never_share_an_execution(fresh().await).await;
+    stale_tokens_are_rejected_by_the_service(fresh().await).await;
+    unknown_callback_ids_change_nothing(fresh().await).await;
+    callbacks_time_out_and_heartbeats_push_the_deadline(fresh().await).await;
+    timers_fire_in_due_order(fresh().await).await;
+    large_payloads_round_trip_up_to_the_limit(fresh().await).await;
 }
 
 /// An execution driven by hand through the service rules, its changes
