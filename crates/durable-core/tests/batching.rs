@@ -2,78 +2,28 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use durable_core::model::{ExecutionState, InvocationStatus, OperationUpdate};
-use durable_core::service::InvocationOutcome;
-use durable_core::{
-    CheckpointResponse, CheckpointStore, DurableContext, DurableError, DurableFunction,
-    StepSemantics, StoreError, invocation,
-};
-use durable_testing::{MemoryStore, VirtualClock};
+use durable_core::model::InvocationStatus;
+use durable_core::{DurableContext, DurableError, DurableFunction, StepSemantics};
 
-/// Counts checkpoint calls on their way to a real in-memory store.
-struct Counting {
-    inner: Arc<MemoryStore>,
-    calls: AtomicUsize,
-}
+mod common;
 
-#[async_trait]
-impl CheckpointStore for Counting {
-    async fn checkpoint(
-        &self,
-        arn: &str,
-        token: &str,
-        updates: Vec<OperationUpdate>,
-    ) -> Result<CheckpointResponse, StoreError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        self.inner.checkpoint(arn, token, updates).await
-    }
-
-    async fn state(
-        &self,
-        arn: &str,
-        token: &str,
-        marker: Option<&str>,
-    ) -> Result<ExecutionState, StoreError> {
-        self.inner.state(arn, token, marker).await
-    }
-}
+use common::Harness;
 
 /// Runs `function` invocation by invocation, firing timers in between, and
 /// returns the checkpoint calls made by each invocation.
 async fn calls_per_invocation(function: DurableFunction) -> Vec<usize> {
-    let clock = Arc::new(VirtualClock::starting_now());
-    let memory = Arc::new(MemoryStore::with_clock(clock.clone()));
-    let store = Arc::new(Counting {
-        inner: Arc::clone(&memory),
-        calls: AtomicUsize::new(0),
-    });
-    let arn = memory.start_execution("f", None, None);
+    let mut harness = Harness::new(0);
     let mut calls = Vec::new();
-    for invocation_number in 0..10 {
-        let envelope = memory
-            .begin_invocation(&arn, &format!("req-{invocation_number}"))
-            .unwrap();
-        let before = store.calls.load(Ordering::SeqCst);
-        let output = invocation::run(&function, envelope, store.clone())
-            .await
-            .unwrap();
-        calls.push(store.calls.load(Ordering::SeqCst) - before);
-        let status = output.status;
-        memory
-            .complete_invocation(&arn, InvocationOutcome::Returned(output))
-            .unwrap();
-        if status != InvocationStatus::Pending {
+    for _ in 0..10 {
+        let before = harness.store.calls.load(Ordering::SeqCst);
+        let output = harness.invoke(&function).await.unwrap();
+        calls.push(harness.store.calls.load(Ordering::SeqCst) - before);
+        if output.status != InvocationStatus::Pending {
             return calls;
         }
-        if let Some(wake) = memory.next_wake_up(&arn).unwrap() {
-            clock.advance_to(wake);
-        }
-        memory.fire_due();
     }
     panic!("did not finish in 10 invocations: {calls:?}");
 }

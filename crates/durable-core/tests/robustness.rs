@@ -5,102 +5,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 #![allow(clippy::cast_possible_truncation, clippy::if_not_else)]
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use durable_core::model::{ExecutionState, InvocationOutput, InvocationStatus, OperationUpdate};
-use durable_core::service::InvocationOutcome;
-use durable_core::{
-    CheckpointResponse, CheckpointStore, DurableContext, DurableError, DurableFunction,
-    StepSemantics, StoreError, invocation,
-};
-use durable_testing::{MemoryStore, VirtualClock};
+use durable_core::model::InvocationStatus;
+use durable_core::{DurableContext, DurableError, DurableFunction, StepSemantics};
 
-struct Slow {
-    inner: Arc<MemoryStore>,
-    delay_ms: u64,
-    calls: AtomicUsize,
-    log: std::sync::Mutex<Vec<usize>>,
-}
+mod common;
 
-#[async_trait]
-impl CheckpointStore for Slow {
-    async fn checkpoint(
-        &self,
-        arn: &str,
-        token: &str,
-        updates: Vec<OperationUpdate>,
-    ) -> Result<CheckpointResponse, StoreError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        self.log.lock().unwrap().push(updates.len());
-        tokio::time::sleep(Duration::from_millis(self.delay_ms)).await; // request in flight
-        self.inner.checkpoint(arn, token, updates).await
-    }
-    async fn state(
-        &self,
-        arn: &str,
-        token: &str,
-        marker: Option<&str>,
-    ) -> Result<ExecutionState, StoreError> {
-        self.inner.state(arn, token, marker).await
-    }
-}
-
-struct Harness {
-    memory: Arc<MemoryStore>,
-    store: Arc<Slow>,
-    clock: Arc<VirtualClock>,
-    arn: String,
-    n: usize,
-}
-impl Harness {
-    fn new(delay_ms: u64) -> Self {
-        let clock = Arc::new(VirtualClock::starting_now());
-        let memory = Arc::new(MemoryStore::with_clock(clock.clone()));
-        let store = Arc::new(Slow {
-            inner: memory.clone(),
-            delay_ms,
-            calls: AtomicUsize::new(0),
-            log: std::sync::Mutex::default(),
-        });
-        let arn = memory.start_execution("f", None, None);
-        Self {
-            memory,
-            store,
-            clock,
-            arn,
-            n: 0,
-        }
-    }
-    async fn invoke(&mut self, f: &DurableFunction) -> Result<InvocationOutput, String> {
-        let env = self
-            .memory
-            .begin_invocation(&self.arn, &format!("r{}", self.n))
-            .unwrap();
-        self.n += 1;
-        let out = tokio::time::timeout(
-            Duration::from_secs(3),
-            invocation::run(f, env, self.store.clone()),
-        )
-        .await
-        .map_err(|_| {
-            format!(
-                "invocation hung; checkpoint calls so far: {}",
-                self.store.calls.load(Ordering::SeqCst)
-            )
-        })?
-        .map_err(|e| format!("invocation error: {e}"))?;
-        self.memory
-            .complete_invocation(&self.arn, InvocationOutcome::Returned(out.clone()))
-            .unwrap();
-        if let Some(w) = self.memory.next_wake_up(&self.arn).unwrap() {
-            self.clock.advance_to(w);
-        }
-        self.memory.fire_due();
-        Ok(out)
-    }
-}
+use common::Harness;
 
 // 1. A non-determinism error swallowed by select is not reported when nothing is queued.
 #[tokio::test]
