@@ -16,7 +16,7 @@ use durable_testing::requirements::{
 use crate::workspace_root;
 
 /// The backends `--backend` accepts.
-const BACKENDS: [&str; 3] = ["memory", "runtime-memory", "sqlite"];
+const BACKENDS: [&str; 4] = ["memory", "runtime-memory", "sqlite", "postgres"];
 
 /// Options of `cargo xtask conformance`.
 #[derive(Debug, Clone, clap::Args)]
@@ -40,7 +40,7 @@ pub struct Args {
 
 /// The backends CI runs the requirements on. The last one's summary line
 /// ends the CI output.
-pub const CI_BACKENDS: [&str; 3] = ["memory", "runtime-memory", "sqlite"];
+pub const CI_BACKENDS: [&str; 4] = ["memory", "runtime-memory", "sqlite", "postgres"];
 
 /// The suites CI runs: every suite.
 pub const CI_SUITES: [&str; 10] = [
@@ -109,6 +109,9 @@ pub fn run(args: &Args) -> Result<bool, String> {
         &options,
     ));
 
+    if args.backend == "postgres" {
+        runtime.block_on(durable_postgres::testing::drop_own_databases());
+    }
     let path = report
         .write_json(&target_dir().join("conformance"))
         .map_err(|e| e.to_string())?;
@@ -140,6 +143,14 @@ fn backend(name: &str) -> Result<Box<dyn RequirementBackend>, String> {
                 }
             })))
         }
+        // A fresh database per requirement on the test server (see
+        // `durable_postgres::testing`): `DURABLE_TEST_POSTGRES_URL`, the
+        // server on 127.0.0.1:5432, or a throwaway cluster.
+        "postgres" => Ok(Box::new(RuntimeBackend::new("postgres", || async {
+            durable_postgres::testing::fresh_store()
+                .await
+                .map_err(|e| e.to_string())
+        }))),
         other => Err(format!(
             "unknown backend '{other}'; known backends: {}",
             BACKENDS.join(", ")

@@ -1,0 +1,52 @@
+//! The `PostgreSQL` backend of the self-hosted durable execution service:
+//! many workers sharing one database.
+//!
+//! [`PostgresPersistence`] implements [`durable_runtime::Persistence`] on a
+//! `PostgreSQL` database through a connection pool. Its schema comes from
+//! the versioned migrations in `migrations/` (plain tables mirroring the
+//! `SQLite` backend), applied on [`connect`](PostgresPersistence::connect).
+//!
+//! - Every commit is one transaction, fenced by the execution's version:
+//!   `UPDATE executions … WHERE arn = $1 AND version = $2 RETURNING …`,
+//!   then one batched upsert of the changed operations, one batched insert
+//!   of the new events and one of the callback ids (`UNNEST` arrays). On a
+//!   conflict nothing is written.
+//! - Claims lease due executions in one statement, the earliest due first,
+//!   skipping rows another claim holds (`FOR UPDATE SKIP LOCKED`).
+//! - Serialization failures, deadlocks and lost connections are retryable
+//!   [`PersistenceError::Backend`](durable_runtime::PersistenceError)s;
+//!   unreadable rows are `Corrupt`, naming the execution and the part.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), durable_postgres::ConnectError> {
+//! use durable_postgres::PostgresPersistence;
+//! use durable_runtime::Service;
+//!
+//! let store = PostgresPersistence::connect("postgres://postgres@127.0.0.1/durable").await?;
+//! let service = Service::new(store);
+//! # drop(service);
+//! # Ok(())
+//! # }
+//! ```
+
+mod codec;
+mod config;
+mod error;
+mod lease;
+mod persistence;
+mod read;
+mod store;
+mod write;
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use config::{DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, PostgresConfig};
+pub use error::ConnectError;
+pub use store::{MIGRATOR, PostgresPersistence};
+
+/// Another name for [`PostgresPersistence`].
+pub type PostgresStore = PostgresPersistence;
+
+#[cfg(test)]
+mod tests;

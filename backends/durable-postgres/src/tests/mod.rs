@@ -1,0 +1,9 @@
+//! Tests of the `PostgreSQL` backend, each on its own database.
+
+mod corrupt;
+mod engine;
+mod harness;
+mod kit;
+mod worker;
+
+use harness::{connect, fresh, fresh_options};
