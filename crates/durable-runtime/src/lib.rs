@@ -21,6 +21,7 @@
 //! backend runs against itself.
 
 mod clock;
+pub mod codec;
 mod delta;
 pub mod driver;
 mod error;
