@@ -15,6 +15,34 @@ use crate::driver::{ChainedInvokes, Functions, new_request_id};
 use crate::persistence::Persistence;
 use crate::service::Service;
 
+/// Completes on Ctrl-C or SIGTERM; never if neither can be listened for.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = pending::<()>();
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        () = terminate => tracing::info!("SIGTERM: shutting down"),
+        () = interrupt => tracing::info!("Ctrl-C: shutting down"),
+    }
+}
+
 /// How long a claim lasts before another worker may take over, by default.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 /// How often an idle worker looks for due executions, by default.
@@ -149,9 +177,11 @@ impl<P: Persistence + 'static> Worker<P> {
         &self.id
     }
 
-    /// Runs until the process ends.
+    /// Runs until the process is asked to stop (Ctrl-C, or SIGTERM as a
+    /// container runtime sends it), then shuts down gracefully like
+    /// [`run_until`](Self::run_until).
     pub async fn run(self) {
-        self.run_until(pending::<()>()).await;
+        self.run_until(shutdown_signal()).await;
     }
 
     /// Runs until `shutdown` completes, then shuts down gracefully: claims
