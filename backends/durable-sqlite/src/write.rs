@@ -1,123 +1,50 @@
 //! Writing: creating an execution and committing a delta, each in one
 //! transaction.
 
+use durable_runtime::codec::EncodedDelta;
 use durable_runtime::{Created, Creation, Delta, PersistenceError};
 use sqlx::{SqliteConnection, SqlitePool, SqliteTransaction};
 
-use crate::codec::{invalid_delta, millis, opt_millis, status_text, to_int, to_json};
+use crate::codec::{invalid_delta, millis, to_json};
 use crate::error::{backend, is_unique_violation};
 
-/// A delta encoded for the database, before anything is written.
-struct Parts {
-    header: String,
-    status: &'static str,
-    end_timestamp: Option<i64>,
-    due_at: Option<i64>,
-    /// (position, id, JSON), by ascending position.
-    operations: Vec<(i64, String, String)>,
-    /// (event id, JSON).
-    events: Vec<(i64, String)>,
-    callbacks: Vec<String>,
-    history_len: u64,
-}
-
-impl Parts {
-    /// Serializes all of `delta`, so that a failure writes nothing.
-    fn encode(arn: &str, delta: &Delta) -> Result<Self, PersistenceError> {
-        let operations = delta
-            .operations
-            .iter()
-            .map(|changed| {
-                let position = to_int(arn, "operation position", changed.position)?;
-                let json = to_json(arn, &changed.operation)?;
-                Ok((position, changed.operation.id.clone(), json))
-            })
-            .collect::<Result<Vec<_>, PersistenceError>>()?;
-        let events = delta
-            .events
-            .iter()
-            .map(|event| {
-                Ok((
-                    to_int(arn, "event id", event.event_id)?,
-                    to_json(arn, event)?,
-                ))
-            })
-            .collect::<Result<Vec<_>, PersistenceError>>()?;
-        Ok(Self {
-            header: to_json(arn, &delta.header)?,
-            status: status_text(delta.status),
-            end_timestamp: opt_millis(delta.end_timestamp),
-            due_at: opt_millis(delta.due_at),
-            operations,
-            events,
-            callbacks: delta.callback_ids().map(str::to_owned).collect(),
-            history_len: delta.header.history_len(),
-        })
+/// Upserts the operations, appends the events and indexes the callback
+/// ids, inside the caller's transaction.
+async fn write_parts(
+    parts: &EncodedDelta,
+    conn: &mut SqliteConnection,
+    arn: &str,
+) -> Result<(), PersistenceError> {
+    for (position, id, json) in &parts.operations {
+        upsert_operation(conn, arn, *position, id, json).await?;
     }
-
-    /// The number of new events, as stored.
-    fn event_count(&self, arn: &str) -> Result<i64, PersistenceError> {
-        to_int(arn, "event count", self.events.len() as u64)
-    }
-
-    /// Whether the events continue a history of `stored` events and the
-    /// header counts them all.
-    fn check_events(&self, arn: &str, stored: u64) -> Result<(), PersistenceError> {
-        for (expected, (id, _)) in (stored + 1..).zip(&self.events) {
-            if u64::try_from(*id).ok() != Some(expected) {
-                return Err(invalid_delta(
-                    arn,
-                    format!("event id {id} does not continue the history (expected {expected})"),
-                ));
-            }
-        }
-        let total = stored + self.events.len() as u64;
-        if self.history_len != total {
-            return Err(invalid_delta(
-                arn,
-                format!(
-                    "the header counts {} events, the history would have {total}",
-                    self.history_len
-                ),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Upserts the operations, appends the events and indexes the callback
-    /// ids, inside the caller's transaction.
-    async fn write(&self, conn: &mut SqliteConnection, arn: &str) -> Result<(), PersistenceError> {
-        for (position, id, json) in &self.operations {
-            upsert_operation(conn, arn, *position, id, json).await?;
-        }
-        for (event_id, json) in &self.events {
-            sqlx::query("INSERT INTO events (arn, event_id, body) VALUES (?, ?, ?)")
-                .bind(arn)
-                .bind(event_id)
-                .bind(json)
-                .execute(&mut *conn)
-                .await
-                .map_err(|error| {
-                    if is_unique_violation(&error) {
-                        invalid_delta(arn, format!("event id {event_id} is taken"))
-                    } else {
-                        backend(format!("appending events of execution {arn}"), error)
-                    }
-                })?;
-        }
-        for callback_id in &self.callbacks {
-            sqlx::query(
-                "INSERT INTO callbacks (callback_id, arn) VALUES (?, ?) \
-                 ON CONFLICT (callback_id) DO UPDATE SET arn = excluded.arn",
-            )
-            .bind(callback_id)
+    for (event_id, json) in &parts.events {
+        sqlx::query("INSERT INTO events (arn, event_id, body) VALUES (?, ?, ?)")
             .bind(arn)
+            .bind(event_id)
+            .bind(json)
             .execute(&mut *conn)
             .await
-            .map_err(|error| backend(format!("indexing callbacks of execution {arn}"), error))?;
-        }
-        Ok(())
+            .map_err(|error| {
+                if is_unique_violation(&error) {
+                    invalid_delta(arn, format!("event id {event_id} is taken"))
+                } else {
+                    backend(format!("appending events of execution {arn}"), error)
+                }
+            })?;
     }
+    for callback_id in &parts.callbacks {
+        sqlx::query(
+            "INSERT INTO callbacks (callback_id, arn) VALUES (?, ?) \
+             ON CONFLICT (callback_id) DO UPDATE SET arn = excluded.arn",
+        )
+        .bind(callback_id)
+        .bind(arn)
+        .execute(&mut *conn)
+        .await
+        .map_err(|error| backend(format!("indexing callbacks of execution {arn}"), error))?;
+    }
+    Ok(())
 }
 
 /// Stores operation `id` at `position`: inserts it, or replaces it if it is
@@ -186,7 +113,7 @@ pub(crate) async fn create(
     let identity = &creation.identity;
     let arn = identity.arn.as_str();
     let identity_json = to_json(arn, identity)?;
-    let parts = Parts::encode(arn, &creation.delta)?;
+    let parts = EncodedDelta::encode(arn, &creation.delta)?;
     parts.check_events(arn, 0)?;
     let event_count = parts.event_count(arn)?;
     let failed = |error| backend(format!("creating execution {arn}"), error);
@@ -232,7 +159,7 @@ pub(crate) async fn create(
         Err(error) => return Err(failed(error)),
         Ok(_) => {}
     }
-    parts.write(&mut tx, arn).await?;
+    write_parts(&parts, &mut tx, arn).await?;
     tx.commit().await.map_err(failed)?;
     Ok(Created {
         arn: arn.to_owned(),
@@ -248,7 +175,7 @@ pub(crate) async fn commit(
     expected_version: u64,
     delta: &Delta,
 ) -> Result<u64, PersistenceError> {
-    let parts = Parts::encode(arn, delta)?;
+    let parts = EncodedDelta::encode(arn, delta)?;
     let new_events = parts.event_count(arn)?;
     let failed = |error| backend(format!("committing to execution {arn}"), error);
     // A version that cannot be stored matches no row: a conflict.
@@ -288,7 +215,7 @@ pub(crate) async fn commit(
     };
     let stored = u64::try_from(event_count - new_events).unwrap_or(0);
     parts.check_events(arn, stored)?;
-    parts.write(&mut tx, arn).await?;
+    write_parts(&parts, &mut tx, arn).await?;
     tx.commit().await.map_err(failed)?;
     Ok(expected_version + 1)
 }

@@ -3,7 +3,7 @@
 //! shared by `durable-sqlite` and `durable-postgres` so their rows read the
 //! same and report corrupt data the same way.
 
-use crate::PersistenceError;
+use crate::{Delta, PersistenceError};
 use durable_core::model::{ExecutionStatus, Timestamp};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -94,6 +94,96 @@ pub fn parse_marker(marker: Option<&str>) -> Result<Option<i64>, PersistenceErro
 pub fn page_limit(limit: usize) -> (usize, i64) {
     let limit = limit.clamp(1, 100_000);
     (limit, i64::try_from(limit + 1).unwrap_or(i64::MAX))
+}
+
+/// A delta encoded for a SQL database, before anything is written: every
+/// value serialized first, so a failure writes nothing.
+pub struct EncodedDelta {
+    /// The execution header, as JSON.
+    pub header: String,
+    /// The execution status, as stored.
+    pub status: &'static str,
+    /// When the execution ended, in milliseconds.
+    pub end_timestamp: Option<i64>,
+    /// When the execution is next due, in milliseconds.
+    pub due_at: Option<i64>,
+    /// (position, id, JSON), by ascending position.
+    pub operations: Vec<(i64, String, String)>,
+    /// (event id, JSON).
+    pub events: Vec<(i64, String)>,
+    /// Distinct callback ids, sorted.
+    pub callbacks: Vec<String>,
+    /// How many events the history has once this is written.
+    pub history_len: u64,
+}
+
+impl EncodedDelta {
+    /// Serializes all of `delta`, so that a failure writes nothing.
+    pub fn encode(arn: &str, delta: &Delta) -> Result<Self, PersistenceError> {
+        let operations = delta
+            .operations
+            .iter()
+            .map(|changed| {
+                let position = to_int(arn, "operation position", changed.position)?;
+                let json = to_json(arn, &changed.operation)?;
+                Ok((position, changed.operation.id.clone(), json))
+            })
+            .collect::<Result<Vec<_>, PersistenceError>>()?;
+        let events = delta
+            .events
+            .iter()
+            .map(|event| {
+                Ok((
+                    to_int(arn, "event id", event.event_id)?,
+                    to_json(arn, event)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, PersistenceError>>()?;
+        Ok(Self {
+            header: to_json(arn, &delta.header)?,
+            status: status_text(delta.status),
+            end_timestamp: opt_millis(delta.end_timestamp),
+            due_at: opt_millis(delta.due_at),
+            operations,
+            events,
+            callbacks: {
+                let mut ids: Vec<String> = delta.callback_ids().map(str::to_owned).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                ids
+            },
+            history_len: delta.header.history_len(),
+        })
+    }
+
+    /// The number of new events, as stored.
+    pub fn event_count(&self, arn: &str) -> Result<i64, PersistenceError> {
+        to_int(arn, "event count", self.events.len() as u64)
+    }
+
+    /// Whether the events continue a history of `stored` events and the
+    /// header counts them all.
+    pub fn check_events(&self, arn: &str, stored: u64) -> Result<(), PersistenceError> {
+        for (expected, (id, _)) in (stored + 1..).zip(&self.events) {
+            if u64::try_from(*id).ok() != Some(expected) {
+                return Err(invalid_delta(
+                    arn,
+                    format!("event id {id} does not continue the history (expected {expected})"),
+                ));
+            }
+        }
+        let total = stored + self.events.len() as u64;
+        if self.history_len != total {
+            return Err(invalid_delta(
+                arn,
+                format!(
+                    "the header counts {} events, the history would have {total}",
+                    self.history_len
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
