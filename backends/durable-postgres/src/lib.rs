@@ -6,11 +6,12 @@
 //! the versioned migrations in `migrations/` (plain tables mirroring the
 //! `SQLite` backend), applied on [`connect`](PostgresPersistence::connect).
 //!
-//! - Every commit is one transaction, fenced by the execution's version:
-//!   `UPDATE executions … WHERE arn = $1 AND version = $2 RETURNING …`,
-//!   then one batched upsert of the changed operations, one batched insert
-//!   of the new events and one of the callback ids (`UNNEST` arrays). On a
-//!   conflict nothing is written.
+//! - Every commit is one statement, so one round trip in autocommit: a
+//!   fenced `UPDATE executions … WHERE arn = $1 AND version = $n …
+//!   RETURNING` CTE that the batched operation upsert, event insert and
+//!   callback index (`UNNEST` arrays) depend on through `WHERE EXISTS`.
+//!   When the fence matches no row nothing is written (a conflict); when a
+//!   part does not fit, the whole statement is undone.
 //! - Claims lease due executions in one statement, the earliest due first,
 //!   skipping rows another claim holds (`FOR UPDATE SKIP LOCKED`).
 //! - Serialization failures, deadlocks and lost connections are retryable
