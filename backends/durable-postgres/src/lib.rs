@@ -12,6 +12,12 @@
 //!   callback index (`UNNEST` arrays) depend on through `WHERE EXISTS`.
 //!   When the fence matches no row nothing is written (a conflict); when a
 //!   part does not fit, the whole statement is undone.
+//! - Wake-ups: writes that make an execution due from outside (a start,
+//!   a completed callback) `NOTIFY` [`WAKE_CHANNEL`] in the same
+//!   statement, and workers `LISTEN` on it
+//!   ([`Persistence::wake_ups`](durable_runtime::Persistence::wake_ups))
+//!   to claim at once instead of at their next poll. Checkpoints never
+//!   notify; polling stays the fallback.
 //! - Claims lease due executions in one statement, the earliest due first,
 //!   skipping rows another claim holds (`FOR UPDATE SKIP LOCKED`).
 //! - Serialization failures, deadlocks and lost connections are retryable
@@ -37,6 +43,7 @@ mod lease;
 mod persistence;
 mod read;
 mod store;
+mod wake;
 mod write;
 
 #[cfg(any(test, feature = "testing"))]
@@ -45,6 +52,7 @@ pub mod testing;
 pub use config::{DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, PostgresConfig};
 pub use error::ConnectError;
 pub use store::{MIGRATOR, PostgresPersistence};
+pub use wake::WAKE_CHANNEL;
 
 /// Another name for [`PostgresPersistence`].
 pub type PostgresStore = PostgresPersistence;

@@ -4,11 +4,11 @@ use async_trait::async_trait;
 use durable_core::model::{Event, Timestamp};
 use durable_runtime::{
     Created, Creation, Delta, ExecutionSummary, ListFilter, Page, Persistence, PersistenceError,
-    StoredExecution,
+    StoredExecution, WakeUps,
 };
 
 use crate::store::PostgresPersistence;
-use crate::{lease, read, write};
+use crate::{lease, read, wake, write};
 
 #[async_trait]
 impl Persistence for PostgresPersistence {
@@ -75,5 +75,9 @@ impl Persistence for PostgresPersistence {
         limit: usize,
     ) -> Result<Page<Event>, PersistenceError> {
         read::history_page(self.pool(), arn, marker, limit).await
+    }
+
+    fn wake_ups(&self) -> Option<WakeUps> {
+        Some(wake::subscribe(self.pool()))
     }
 }

@@ -18,9 +18,10 @@ use sqlx::query::QueryScalar;
 
 use crate::codec::{invalid_delta, millis, to_json};
 use crate::error::{backend, is_unique_violation};
+use crate::wake::wake_channel;
 
 /// The parts of a write that depend on the fence, a CTE named `fence`
-/// that returns one row when the write applies: `$1` is the ARN, `$6`..`$8`
+/// that returns one row (`arn`, `due_at`) when the write applies: `$1` is the ARN, `$6`..`$8`
 /// the operation positions, ids and bodies, `$9`, `$10` the event ids and
 /// bodies, `$11` the callback ids. (A macro, to be `concat!`ed into static
 /// statements, which the connections prepare once.)
@@ -36,8 +37,7 @@ macro_rules! parts {
         cbs AS (INSERT INTO callbacks (callback_id, arn) \
             SELECT id, $1 FROM UNNEST($11::text[]) AS t(id) \
             WHERE EXISTS (SELECT 1 FROM fence) \
-            ON CONFLICT (callback_id) DO UPDATE SET arn = excluded.arn) \
-        SELECT arn FROM fence"
+            ON CONFLICT (callback_id) DO UPDATE SET arn = excluded.arn) "
     };
 }
 
@@ -45,26 +45,42 @@ macro_rules! parts {
 /// the execution is at version `$12` with `$13` events stored and no
 /// operation of the delta is stored at another position; `$14` is the
 /// number of new events.
+///
+/// Wakes listening workers (`NOTIFY`) only when the execution becomes due
+/// sooner than it was: a completed callback or a timeout moved forward.
+/// Checkpoints of a running invocation keep its due time (the
+/// invocation's start), timers a worker fires are due already, so hot
+/// commits never notify.
 const COMMIT: &str = concat!(
-    "WITH fence AS (UPDATE executions e SET header = $2, status = $3, \
+    "WITH prior AS (SELECT due_at FROM executions WHERE arn = $1), \
+     fence AS (UPDATE executions e SET header = $2, status = $3, \
      end_timestamp = $4, due_at = $5, event_count = event_count + $14, version = version + 1 \
      WHERE e.arn = $1 AND e.version = $12 AND e.event_count = $13 \
      AND NOT EXISTS (SELECT 1 FROM operations o \
          JOIN UNNEST($7::text[], $6::bigint[]) AS d(id, position) ON o.id = d.id \
          WHERE o.arn = $1 AND o.position <> d.position) \
-     RETURNING e.arn), ",
-    parts!()
+     RETURNING e.arn, e.due_at), ",
+    parts!(),
+    "SELECT fence.arn, CASE WHEN fence.due_at IS NOT NULL \
+         AND (prior.due_at IS NULL OR fence.due_at < prior.due_at) \
+         THEN pg_notify('",
+    wake_channel!(),
+    "', '') END \
+     FROM fence LEFT JOIN prior ON true"
 );
 
 /// Creates an execution (`$12` is the identity, `$13` the function name,
 /// `$14` the name, `$15` the start timestamp) unless its (function, name)
-/// pair exists.
+/// pair exists. A new execution that is due wakes listening workers.
 const CREATE: &str = concat!(
     "WITH fence AS (INSERT INTO executions (arn, header, status, end_timestamp, due_at, \
      identity, function_name, name, start_timestamp, event_count, version) \
      VALUES ($1, $2, $3, $4, $5, $12, $13, $14, $15, cardinality($9::bigint[]), 1) \
-     ON CONFLICT (function_name, name) DO NOTHING RETURNING arn), ",
-    parts!()
+     ON CONFLICT (function_name, name) DO NOTHING RETURNING arn, due_at), ",
+    parts!(),
+    "SELECT arn, CASE WHEN due_at IS NOT NULL THEN pg_notify('",
+    wake_channel!(),
+    "', '') END FROM fence"
 );
 
 /// `sql` with the delta's parameters (`$1`..`$11`) bound.

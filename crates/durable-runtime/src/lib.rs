@@ -39,6 +39,6 @@ pub use delta::{
 };
 pub use error::{PersistenceError, RuntimeError};
 pub use memory::MemoryPersistence;
-pub use persistence::Persistence;
+pub use persistence::{Persistence, WakeUps};
 pub use service::{ExecutionDescription, Schedule, Service, StartExecution};
 pub use worker::Worker;

@@ -8,6 +8,14 @@ use durable_core::model::{Event, Timestamp};
 use crate::delta::{Created, Creation, Delta, ExecutionSummary, ListFilter, Page, StoredExecution};
 use crate::error::PersistenceError;
 
+/// Wake-ups from a backend (see [`Persistence::wake_ups`]): each
+/// [`changed`](tokio::sync::watch::Receiver::changed) says that executions
+/// may have become due from outside, so an idle worker claims at once
+/// instead of at its next poll. The backend sends with
+/// [`send_replace`](tokio::sync::watch::Sender::send_replace)`(())`; when it
+/// drops its sender, the worker goes back to polling only.
+pub type WakeUps = tokio::sync::watch::Receiver<()>;
+
 /// Where a self-hosted deployment keeps its executions.
 ///
 /// Small and dumb on purpose: it stores what [`Service`](crate::Service)
@@ -135,6 +143,17 @@ pub trait Persistence: Send + Sync {
         marker: Option<&str>,
         limit: usize,
     ) -> Result<Page<Event>, PersistenceError>;
+
+    /// Optional: a new subscription to wake-ups, sent when an execution
+    /// becomes due from outside (started, a callback completed) — never on
+    /// every commit. A [`Worker`](crate::Worker) subscribes once when it
+    /// starts and claims as soon as one arrives; polling stays the fallback,
+    /// so a lost wake-up only delays a claim to the next poll. Called
+    /// inside a Tokio runtime (a backend may spawn a listener). `None`, the
+    /// default, means workers only poll.
+    fn wake_ups(&self) -> Option<WakeUps> {
+        None
+    }
 }
 
 #[async_trait]
@@ -202,5 +221,9 @@ impl<P: Persistence + ?Sized> Persistence for Arc<P> {
         limit: usize,
     ) -> Result<Page<Event>, PersistenceError> {
         (**self).history_page(arn, marker, limit).await
+    }
+
+    fn wake_ups(&self) -> Option<WakeUps> {
+        (**self).wake_ups()
     }
 }

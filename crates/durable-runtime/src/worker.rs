@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::driver::{ChainedInvokes, Functions, new_request_id};
-use crate::persistence::Persistence;
+use crate::persistence::{Persistence, WakeUps};
 use crate::service::Service;
 
 /// Completes on Ctrl-C or SIGTERM; never if neither can be listened for.
@@ -61,7 +61,9 @@ pub const DEFAULT_CONCURRENCY: usize = 16;
 /// in its own task ([`run_turn`](crate::driver::run_turn): take over a lost
 /// invocation, fire due timers, invoke the handler if needed, settle
 /// chained invokes), renewing the lease every third of its length, and
-/// releasing it when the turn ends. Many workers can share one persistence:
+/// releasing it when the turn ends. When idle it claims again after its
+/// poll interval, or at once on a wake-up from a backend that sends them
+/// ([`Persistence::wake_ups`]). Many workers can share one persistence:
 /// a live lease keeps others away, and a worker that lost its lease anyway
 /// cannot write (single-use checkpoint tokens and invocations fenced by
 /// request id). When a worker dies, its executions are claimed again once
@@ -206,6 +208,7 @@ impl<P: Persistence + 'static> Worker<P> {
             concurrency = self.concurrency,
             "worker started"
         );
+        let mut wake_ups = shared.service.persistence().wake_ups();
         let mut shutdown = std::pin::pin!(shutdown);
         let mut tasks: JoinSet<()> = JoinSet::new();
         let mut next_sweep = Instant::now();
@@ -231,6 +234,7 @@ impl<P: Persistence + 'static> Worker<P> {
                 () = &mut shutdown => break,
                 Some(joined) = tasks.join_next(), if !tasks.is_empty() => log_join(joined),
                 () = tokio::time::sleep(self.poll_interval), if !more => {}
+                () = woken(&mut wake_ups), if !more => tracing::trace!("woken up"),
             }
         }
         tracing::info!(in_flight = tasks.len(), "worker shutting down");
@@ -238,6 +242,18 @@ impl<P: Persistence + 'static> Worker<P> {
             log_join(joined);
         }
         tracing::info!("worker stopped");
+    }
+}
+
+/// Completes on the next wake-up; never if there are none (any more).
+async fn woken(wake_ups: &mut Option<WakeUps>) {
+    let Some(receiver) = wake_ups.as_mut() else {
+        return pending().await;
+    };
+    if receiver.changed().await.is_err() {
+        tracing::debug!("wake-ups ended; polling only");
+        *wake_ups = None;
+        pending::<()>().await;
     }
 }
 

@@ -4,6 +4,7 @@ mod corrupt;
 mod engine;
 mod harness;
 mod kit;
+mod wake;
 mod worker;
 
 use harness::{connect, fresh, fresh_options};

@@ -2,6 +2,7 @@
 
 mod chained;
 mod crash;
+mod wake;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
