@@ -16,6 +16,14 @@ pub enum ConnectError {
         #[source]
         source: sqlx::Error,
     },
+    /// A pool setting in the URL's query is not a whole number in range.
+    #[error("invalid pool setting {setting:?} in PostgreSQL URL {url:?}")]
+    InvalidSetting {
+        /// The URL given, without its password.
+        url: String,
+        /// The setting, `key=value`.
+        setting: String,
+    },
     /// The server could not be reached or refused the connection.
     #[error("cannot connect to PostgreSQL database {location}: {source}")]
     Connect {

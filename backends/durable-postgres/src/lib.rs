@@ -49,7 +49,10 @@ mod write;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use config::{DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, PostgresConfig};
+pub use config::{
+    DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_LIFETIME,
+    PostgresConfig,
+};
 pub use error::ConnectError;
 pub use store::{MIGRATOR, PostgresPersistence};
 pub use wake::WAKE_CHANNEL;

@@ -3,7 +3,6 @@
 
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::PgPoolOptions;
 
 use crate::config::PostgresConfig;
 use crate::error::ConnectError;
@@ -35,11 +34,8 @@ impl PostgresPersistence {
     /// migrator's advisory lock).
     pub async fn connect_with(config: &PostgresConfig) -> Result<Self, ConnectError> {
         let location = config.location();
-        let pool = PgPoolOptions::new()
-            .max_connections(config.max_connections_value())
-            .min_connections(config.min_connections_value())
-            .acquire_timeout(config.acquire_timeout_value())
-            .test_before_acquire(true)
+        let pool = config
+            .pool_options()
             .connect_with(config.options().clone())
             .await
             .map_err(|source| ConnectError::Connect {
