@@ -78,6 +78,76 @@ pub async fn fresh_store() -> Result<PostgresPersistence, TestingError> {
         .map_err(|e| TestingError(e.to_string()))
 }
 
+/// A `PostgreSQL` cluster of one's own, for tests that stop and start the
+/// server (a restart in the middle of a run) without disturbing anyone
+/// else: created from the installed `initdb` and `pg_ctl` in a temporary
+/// directory, on a free port. Dropping it stops it and removes the
+/// directory (as does the end of the process, if it is leaked).
+#[derive(Debug)]
+pub struct Cluster {
+    inner: cluster::Cluster,
+}
+
+impl Cluster {
+    /// Creates and starts a cluster.
+    pub async fn start() -> Result<Self, TestingError> {
+        let inner = blocking(cluster::Cluster::init).await?;
+        let cluster = Self { inner };
+        cluster.start_again().await?;
+        Ok(cluster)
+    }
+
+    /// The options of its maintenance database, `postgres`, as user
+    /// `postgres`.
+    pub fn options(&self) -> PgConnectOptions {
+        PgConnectOptions::new()
+            .host("127.0.0.1")
+            .port(self.inner.port)
+            .username("postgres")
+            .database("postgres")
+    }
+
+    /// Its URL for database `database`.
+    pub fn url(&self, database: &str) -> String {
+        format!(
+            "postgres://postgres@127.0.0.1:{}/{database}",
+            self.inner.port
+        )
+    }
+
+    /// Stops the server (`pg_ctl -m fast`: clients are disconnected).
+    pub async fn stop(&self) -> Result<(), TestingError> {
+        let port = self.inner.port;
+        let dir = self.inner.clone();
+        blocking(move || dir.stop())
+            .await
+            .map_err(|e| TestingError(format!("stopping the cluster on port {port}: {}", e.0)))
+    }
+
+    /// Starts the server again after [`stop`](Self::stop).
+    pub async fn start_again(&self) -> Result<(), TestingError> {
+        let dir = self.inner.clone();
+        blocking(move || dir.start()).await?;
+        probe(&self.options()).await.map_err(TestingError)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.inner.destroy();
+    }
+}
+
+/// Runs `work` on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, TestingError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| TestingError(e.to_string()))
+        .and_then(|done| done.map_err(TestingError))
+}
+
 /// The server at the configured URL if it answers, else a throwaway
 /// cluster.
 async fn find_or_start() -> Result<PgConnectOptions, String> {

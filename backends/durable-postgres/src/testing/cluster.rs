@@ -8,36 +8,90 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Starts a cluster in a new temporary directory, on a free port, and a
 /// watcher that stops and removes it when this process ends; its port.
 pub(super) fn start() -> Result<u16, String> {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let dir = std::env::temp_dir().join(format!("durable-pg-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let dir_text = dir.to_string_lossy().into_owned();
-    if dir_text.contains(['\'', '"', ' ', '\\', '$']) {
-        return Err(format!("unusable temporary directory {dir_text:?}"));
+    let cluster = Cluster::init()?;
+    cluster.start()?;
+    Ok(cluster.port)
+}
+
+/// A cluster in a temporary directory of its own, on its own port; a
+/// watcher stops it and removes the directory when this process ends.
+#[derive(Debug, Clone)]
+pub(super) struct Cluster {
+    /// The directory (`data/`, `log`, the socket), free of shell quoting.
+    dir: String,
+    /// Whether commands run as the `postgres` user.
+    root: bool,
+    /// The port it listens on, on 127.0.0.1.
+    pub port: u16,
+}
+
+impl Cluster {
+    /// Creates the cluster (`initdb`), not started yet.
+    pub fn init() -> Result<Self, String> {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir =
+            std::env::temp_dir().join(format!("durable-pg-{}-{nanos}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let dir_text = dir.to_string_lossy().into_owned();
+        if dir_text.contains(['\'', '"', ' ', '\\', '$']) {
+            return Err(format!("unusable temporary directory {dir_text:?}"));
+        }
+        let root = is_root();
+        if root {
+            run(Command::new("chown").args(["postgres", &dir_text]), "chown")?;
+        }
+        let port = free_port()?;
+        shell(
+            root,
+            &format!("initdb -D {dir_text}/data -A trust -U postgres --no-sync"),
+            "initdb",
+        )?;
+        watch(root, &dir_text)?;
+        Ok(Self {
+            dir: dir_text,
+            root,
+            port,
+        })
     }
-    let root = is_root();
-    if root {
-        run(Command::new("chown").args(["postgres", &dir_text]), "chown")?;
+
+    /// Starts the server and waits until it accepts connections.
+    pub fn start(&self) -> Result<(), String> {
+        let Self { dir, root, port } = self;
+        shell(
+            *root,
+            &format!(
+                "pg_ctl -D {dir}/data -l {dir}/log -o '-c listen_addresses=127.0.0.1 \
+                 -p {port} -k {dir} -c fsync=off' -w start"
+            ),
+            "pg_ctl start",
+        )?;
+        tracing::info!(port, dir, "started a throwaway PostgreSQL cluster");
+        Ok(())
     }
-    let port = free_port()?;
-    shell(
-        root,
-        &format!("initdb -D {dir_text}/data -A trust -U postgres --no-sync"),
-        "initdb",
-    )?;
-    shell(
-        root,
-        &format!(
-            "pg_ctl -D {dir_text}/data -l {dir_text}/log -o '-c listen_addresses=127.0.0.1 \
-             -p {port} -k {dir_text} -c fsync=off' -w start"
-        ),
-        "pg_ctl start",
-    )?;
-    watch(root, &dir_text)?;
-    tracing::info!(port, dir = %dir.display(), "started a throwaway PostgreSQL cluster");
-    Ok(port)
+
+    /// Stops the server: `fast` disconnects every client and shuts down
+    /// cleanly, as a restart by an administrator does.
+    pub fn stop(&self) -> Result<(), String> {
+        shell(
+            self.root,
+            &format!("pg_ctl -D {}/data -m fast -w stop", self.dir),
+            "pg_ctl stop",
+        )
+    }
+
+    /// Stops the server at once and removes the directory; best effort.
+    pub fn destroy(&self) {
+        let _ = shell(
+            self.root,
+            &format!("pg_ctl -D {}/data -m immediate -w stop", self.dir),
+            "pg_ctl stop",
+        );
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// Whether this process runs as root (`initdb` refuses to).
