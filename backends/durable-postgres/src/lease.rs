@@ -8,18 +8,27 @@ use crate::codec::millis;
 use crate::error::backend;
 
 /// Leases the due, unleased executions (`$3` is now) to `$1` until `$2`,
-/// at most `$4` of them, the earliest due first, by the `due_at` index.
-/// Rows a concurrent claim has locked are skipped, not waited for; a row
-/// another claim leased meanwhile is re-checked under its lock and left out.
-pub(crate) const CLAIM_DUE: &str = "UPDATE executions SET lease_owner = $1, lease_until = $2 \
-     WHERE seq IN (SELECT seq FROM executions \
-         WHERE due_at IS NOT NULL AND due_at <= $3 \
-         AND (lease_until IS NULL OR lease_until <= $3) \
+/// at most `$4` of them: first the ones whose lease expired (lost turns of
+/// a worker that died or stalled, by the small `lease_until` index), so
+/// that a backlog of new work never holds up a takeover; then the earliest
+/// due of the unleased, by the `due_at` index. Rows a concurrent claim has locked are
+/// skipped, not waited for; a row another claim leased meanwhile is
+/// re-checked under its lock and left out.
+pub(crate) const CLAIM_DUE: &str = "WITH lost AS (SELECT seq, 0 AS lost_first, due_at \
+         FROM executions WHERE lease_until IS NOT NULL AND lease_until <= $3 \
+         AND due_at IS NOT NULL AND due_at <= $3 \
+         ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED), \
+     unleased AS (SELECT seq, 1 AS lost_first, due_at \
+         FROM executions WHERE due_at IS NOT NULL AND due_at <= $3 AND lease_until IS NULL \
          ORDER BY due_at, seq LIMIT $4 FOR UPDATE SKIP LOCKED) \
+     UPDATE executions SET lease_owner = $1, lease_until = $2 \
+     WHERE seq IN (SELECT seq FROM (SELECT * FROM lost UNION ALL SELECT * FROM unleased) AS c \
+         ORDER BY lost_first, due_at, seq LIMIT $4) \
      RETURNING due_at, seq, arn";
 
 /// Leases up to `limit` due, unleased executions to `owner` in one
-/// statement (so two claims never share one), the earliest due first.
+/// statement (so two claims never share one), lost turns first; returns
+/// them the earliest due first.
 pub(crate) async fn claim_due(
     pool: &PgPool,
     now: Timestamp,

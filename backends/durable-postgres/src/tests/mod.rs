@@ -4,6 +4,7 @@ mod corrupt;
 mod engine;
 mod harness;
 mod kit;
+mod many_workers;
 mod restart;
 mod wake;
 mod worker;
