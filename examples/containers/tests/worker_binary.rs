@@ -3,6 +3,8 @@
 //! approval callback completed with its own subcommand) and stops
 //! gracefully on SIGTERM.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
+
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 

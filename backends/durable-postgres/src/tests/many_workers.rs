@@ -1,5 +1,5 @@
 //! Three worker processes on one database run 500 workflows of ten steps;
-//! one of them is SIGKILLed midway. Every workflow completes, no step
+//! one of them is killed (SIGKILL) midway. Every workflow completes, no step
 //! whose success was recorded runs again, every duplicate run is one that
 //! was in flight on the killed worker, no at-most-once step runs twice in
 //! one attempt, and the killed worker's executions are taken over within
@@ -151,117 +151,80 @@ async fn recorded_successes(pool: &PgPool) -> HashSet<(String, i32)> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_worker_processes_one_killed_run_500_workflows() {
-    let began = Instant::now();
-    let options = fresh_options().await;
-    let url = format!(
+/// `SELECT count(*) …` with `bind` bound to its one parameter, if any.
+async fn count(pool: &PgPool, sql: &'static str, bind: Option<&str>) -> usize {
+    let query = sqlx::query_scalar::<_, i64>(sql);
+    let query = match bind {
+        Some(value) => query.bind(value.to_owned()),
+        None => query,
+    };
+    usize::try_from(query.fetch_one(pool).await.unwrap()).unwrap()
+}
+
+/// The URL of the database `options` name.
+fn url_of(options: &sqlx::postgres::PgConnectOptions) -> String {
+    format!(
         "postgres://{}@{}:{}/{}",
         options.get_username(),
         options.get_host(),
         options.get_port(),
         options.get_database().unwrap()
-    );
-    let store = connect(&options).await;
-    let pool = store.pool().clone();
-    sqlx::raw_sql(
-        "CREATE TABLE step_runs (id BIGSERIAL PRIMARY KEY, execution TEXT NOT NULL, \
-         step INT NOT NULL, worker TEXT NOT NULL, attempt INT NOT NULL, \
-         at_ms BIGINT NOT NULL DEFAULT (extract(epoch from clock_timestamp()) * 1000)::bigint)",
     )
-    .execute(&pool)
-    .await
-    .unwrap();
-    let service = Service::new(store);
-    for n in 0..WORKFLOWS {
-        service
-            .start_execution("many", Some(&format!("m{n}")), Some(n.to_string()))
-            .await
-            .unwrap();
-    }
+}
 
-    let mut workers: BTreeMap<&str, Killed> = BTreeMap::new();
-    for id in ["w0", DOOMED, "w2"] {
-        let child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "tests::many_workers::worker_process",
-                "--exact",
-                "--ignored",
-                "--nocapture",
-            ])
-            .env(URL_VAR, &url)
-            .env(WORKER_VAR, id)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        workers.insert(id, Killed(child));
-    }
+/// Starts worker process `id` on the database at `url`.
+fn spawn_worker(url: &str, id: &str) -> Killed {
+    let child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "tests::many_workers::worker_process",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(URL_VAR, url)
+        .env(WORKER_VAR, id)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Killed(child)
+}
 
-    // Midway: half of the step runs are recorded.
-    let total = WORKFLOWS * STEPS as usize;
-    let mut runs = 0;
-    while runs < total / 2 {
-        assert!(began.elapsed() < Duration::from_secs(120), "{runs} runs");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        runs = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM step_runs")
-            .fetch_one(&pool)
-            .await
-            .unwrap() as usize;
-    }
-    let doomed = workers.get_mut(DOOMED).unwrap();
-    let kill_ms = wall_millis();
-    let killed = Instant::now();
-    doomed.0.kill().unwrap(); // SIGKILL
-    let status = doomed.0.wait().unwrap();
-    assert!(!status.success(), "the worker was killed: {status:?}");
-    let dead_ms = wall_millis();
-
-    // What the killed worker left: its live leases and the recorded steps.
-    let orphans: Vec<String> =
-        sqlx::query_scalar("SELECT arn FROM executions WHERE lease_owner = $1")
-            .bind(DOOMED)
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    assert!(!orphans.is_empty(), "the killed worker held executions");
-    let recorded = recorded_successes(&pool).await;
-
-    // Takeover: once another worker claims an orphan, its lease owner is
-    // never the killed worker's again.
-    let takeover = loop {
+/// How long after `killed` another worker first claims one of `orphans`:
+/// once claimed, an orphan's lease owner is never the killed worker's again.
+async fn takeover_of(pool: &PgPool, orphans: &[String], killed: Instant) -> Duration {
+    loop {
         let taken: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM executions WHERE arn = ANY($1) \
              AND lease_owner IS DISTINCT FROM $2",
         )
-        .bind(&orphans)
+        .bind(orphans)
         .bind(DOOMED)
-        .fetch_one(&pool)
+        .fetch_one(pool)
         .await
         .unwrap();
         if taken > 0 {
-            break killed.elapsed();
+            return killed.elapsed();
         }
         assert!(killed.elapsed() < Duration::from_secs(30), "no takeover");
         tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    }
+}
 
-    // Every workflow completes.
+/// Waits until every workflow has succeeded.
+async fn wait_all_succeeded(pool: &PgPool, began: Instant) {
     let succeeded = ExecutionStatus::Succeeded.as_str();
     loop {
-        let done: i64 = sqlx::query_scalar("SELECT count(*) FROM executions WHERE status = $1")
-            .bind(succeeded)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        if done as usize == WORKFLOWS {
-            break;
+        let sql = "SELECT count(*) FROM executions WHERE status = $1";
+        let done = count(pool, sql, Some(succeeded)).await;
+        if done == WORKFLOWS {
+            return;
         }
         let stuck: Vec<(String, String)> =
             sqlx::query_as("SELECT name, status FROM executions WHERE status <> $1 LIMIT 5")
                 .bind(succeeded)
-                .fetch_all(&pool)
+                .fetch_all(pool)
                 .await
                 .unwrap();
         assert!(
@@ -270,23 +233,28 @@ async fn three_worker_processes_one_killed_run_500_workflows() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let elapsed = began.elapsed();
-    drop(workers);
+}
 
-    let runs: Vec<Run> =
-        sqlx::query_as("SELECT execution, step, worker, attempt, at_ms FROM step_runs ORDER BY id")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+/// Checks every recorded run against what the kill explains; the number
+/// of duplicate runs.
+fn check_runs(
+    runs: &[Run],
+    recorded: &HashSet<(String, i32)>,
+    orphans: &HashSet<&String>,
+    dead_ms: i64,
+) -> usize {
     let mut by_step: BTreeMap<(String, i32), Vec<&Run>> = BTreeMap::new();
-    for run in &runs {
+    for run in runs {
         by_step
             .entry((run.execution.clone(), run.step))
             .or_default()
             .push(run);
     }
-    assert_eq!(by_step.len(), total, "every step of every workflow ran");
-    let orphans: HashSet<&String> = orphans.iter().collect();
+    assert_eq!(
+        by_step.len(),
+        WORKFLOWS * STEPS as usize,
+        "every step of every workflow ran"
+    );
     let mut duplicates = 0;
     for (key, runs) in &by_step {
         assert!(
@@ -321,6 +289,72 @@ async fn three_worker_processes_one_killed_run_500_workflows() {
             .all(|run| run.at_ms <= dead_ms),
         "the killed worker ran nothing after its death"
     );
+    duplicates
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_worker_processes_one_killed_run_500_workflows() {
+    let began = Instant::now();
+    let options = fresh_options().await;
+    let url = url_of(&options);
+    let store = connect(&options).await;
+    let pool = store.pool().clone();
+    sqlx::raw_sql(
+        "CREATE TABLE step_runs (id BIGSERIAL PRIMARY KEY, execution TEXT NOT NULL, \
+         step INT NOT NULL, worker TEXT NOT NULL, attempt INT NOT NULL, \
+         at_ms BIGINT NOT NULL DEFAULT (extract(epoch from clock_timestamp()) * 1000)::bigint)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let service = Service::new(store);
+    for n in 0..WORKFLOWS {
+        service
+            .start_execution("many", Some(&format!("m{n}")), Some(n.to_string()))
+            .await
+            .unwrap();
+    }
+    let mut workers: BTreeMap<&str, Killed> = ["w0", DOOMED, "w2"]
+        .into_iter()
+        .map(|id| (id, spawn_worker(&url, id)))
+        .collect();
+
+    // Midway: half of the step runs are recorded.
+    let total = WORKFLOWS * STEPS as usize;
+    while count(&pool, "SELECT count(*) FROM step_runs", None).await < total / 2 {
+        assert!(began.elapsed() < Duration::from_secs(120), "too slow");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let doomed = workers.get_mut(DOOMED).unwrap();
+    let kill_ms = wall_millis();
+    let killed = Instant::now();
+    doomed.0.kill().unwrap(); // SIGKILL
+    let status = doomed.0.wait().unwrap();
+    assert!(!status.success(), "the worker was killed: {status:?}");
+    let dead_ms = wall_millis();
+
+    // What the killed worker left: its live leases and the recorded steps.
+    let orphans: Vec<String> =
+        sqlx::query_scalar("SELECT arn FROM executions WHERE lease_owner = $1")
+            .bind(DOOMED)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert!(!orphans.is_empty(), "the killed worker held executions");
+    let recorded = recorded_successes(&pool).await;
+    let takeover = takeover_of(&pool, &orphans, killed).await;
+
+    wait_all_succeeded(&pool, began).await;
+    let elapsed = began.elapsed();
+    drop(workers);
+
+    let runs: Vec<Run> =
+        sqlx::query_as("SELECT execution, step, worker, attempt, at_ms FROM step_runs ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let orphans: HashSet<&String> = orphans.iter().collect();
+    let duplicates = check_runs(&runs, &recorded, &orphans, dead_ms);
     let bound = LEASE + POLL + Duration::from_secs(2);
     eprintln!(
         "many workers: {WORKFLOWS} workflows x {STEPS} steps, {} step runs, \
