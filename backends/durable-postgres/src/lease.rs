@@ -11,8 +11,8 @@ use crate::error::backend;
 /// at most `$4` of them: first the ones whose lease expired (lost turns of
 /// a worker that died or stalled, by the small `lease_until` index), so
 /// that a backlog of new work never holds up a takeover; then the earliest
-/// due of the unleased, by the `due_at` index. Rows a concurrent claim has locked are
-/// skipped, not waited for; a row another claim leased meanwhile is
+/// due of the unleased, by the `due_at` index. Rows a concurrent claim has
+/// locked are skipped, not waited for; a row another claim leased meanwhile is
 /// re-checked under its lock and left out.
 pub(crate) const CLAIM_DUE: &str = "WITH lost AS (SELECT seq, 0 AS lost_first, due_at \
          FROM executions WHERE lease_until IS NOT NULL AND lease_until <= $3 \

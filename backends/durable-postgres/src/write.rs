@@ -156,13 +156,6 @@ pub(crate) async fn create(
             arn: arn.to_owned(),
             created: true,
         }),
-        // A unique violation on the ARN: another pair has it.
-        Err(error) if is_unique_violation(&error) && parts.operations.is_empty() => {
-            Err(PersistenceError::Conflict {
-                arn: arn.to_owned(),
-                expected: 0,
-            })
-        }
         Err(error) if is_unique_violation(&error) => {
             // Either the ARN is taken or the delta does not fit: tell them
             // apart (only on this failure path).
