@@ -24,7 +24,7 @@ use crate::error::LambdaError;
 ///     "CheckpointToken": "token-1",
 ///     "InitialExecutionState": {"Operations": [{
 ///         "Id": "exec-1", "Type": "EXECUTION", "Status": "STARTED",
-///         "StartTimestamp": 1795817380706,
+///         "StartTimestamp": 1_795_817_380_706_i64,
 ///         "ExecutionDetails": {"InputPayload": "{\"hello\":\"world\"}"}
 ///     }]}
 /// });

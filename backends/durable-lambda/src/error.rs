@@ -37,3 +37,13 @@ impl LambdaError {
         }
     }
 }
+
+/// How Lambda reports the error: `errorType` and `errorMessage`.
+impl From<LambdaError> for lambda_runtime::Diagnostic {
+    fn from(error: LambdaError) -> Self {
+        Self {
+            error_type: error.error_type().to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}

@@ -69,7 +69,7 @@ impl Endpoint {
         Self {
             functions: Arc::default(),
             store,
-            stats: Arc::default(),
+            stats: InvocationLog::default(),
             next_request: Arc::default(),
         }
     }
