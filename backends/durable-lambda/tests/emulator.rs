@@ -43,6 +43,7 @@ async fn ten_steps_and_a_wait_take_at_most_eleven_checkpoint_calls() {
     assert_eq!(view.status, ExecutionStatus::Succeeded, "{view:?}");
     assert_eq!(view.result.as_deref(), Some("45"));
     let calls = emulator.calls().checkpoints();
+    println!("checkpoint calls for 10 steps and a wait: {calls}");
     // One call per step (START and SUCCEED travel together) and one for
     // the wait; sending updates one by one would take 21.
     assert!(calls <= 11, "{calls} checkpoint calls");

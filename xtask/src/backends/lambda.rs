@@ -49,9 +49,11 @@ impl LambdaBackend {
     async fn emulator(&self) -> Result<Arc<Emulator>, HarnessError> {
         self.emulator
             .get_or_try_init(|| async {
-                Emulator::start(EmulatorOptions { skip_time: true })
-                    .await
-                    .map(Arc::new)
+                Emulator::start(EmulatorOptions {
+                    skip_time: skip_time(),
+                })
+                .await
+                .map(Arc::new)
             })
             .await
             .cloned()
@@ -59,9 +61,17 @@ impl LambdaBackend {
     }
 }
 
+/// Real time by default: with `--skip-time` the emulator fires a timer
+/// while the invocation that set it still runs, so `WaitSucceeded` lands
+/// before that invocation's `InvocationCompleted`, unlike on the service.
+/// `DURABLE_LAMBDA_SKIP_TIME=1` trades that for speed.
+fn skip_time() -> bool {
+    std::env::var("DURABLE_LAMBDA_SKIP_TIME").is_ok_and(|v| v == "1")
+}
+
 #[async_trait]
 impl RequirementBackend for LambdaBackend {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "lambda"
     }
 
