@@ -79,7 +79,7 @@ mod tests {
 
     use super::*;
 
-    fn envelope(start: Value) -> Value {
+    fn envelope(start: &Value) -> Value {
         json!({
             "DurableExecutionArn": "fn/exec-1",
             "CheckpointToken": "t",
@@ -99,7 +99,7 @@ mod tests {
             json!("2025-12-18T10:53:55.057Z"),
             json!("2025-12-18 10:53:55.057000+00:00"),
         ] {
-            let input = parse_envelope(envelope(start.clone())).unwrap();
+            let input = parse_envelope(envelope(&start)).unwrap();
             let op = &input.initial_execution_state.operations[0];
             assert_eq!(op.start_timestamp, expected, "{start}");
             assert_eq!(input.initial_execution_state.next_page(), Some("page-2"));
@@ -128,9 +128,7 @@ mod tests {
         );
         let error = parse_envelope(json!([1])).unwrap_err();
         assert!(error.to_string().contains("got an array"), "{error}");
-        let mut bad = envelope(json!("yesterday"));
-        assert!(parse_envelope(bad.take()).is_err());
-        let error = parse_envelope(envelope(json!("yesterday"))).unwrap_err();
+        let error = parse_envelope(envelope(&json!("yesterday"))).unwrap_err();
         assert!(error.to_string().contains("yesterday"), "{error}");
     }
 }

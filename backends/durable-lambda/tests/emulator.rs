@@ -8,18 +8,16 @@ use durable_core::CheckpointStore;
 use durable_core::model::ExecutionStatus;
 use durable_core::{DurableContext, DurableError, DurableFunction, StoreError};
 use durable_lambda::LambdaStore;
-use durable_lambda::testing::{Emulator, EmulatorOptions, client_for};
+use durable_lambda::testing::{Emulator, EmulatorError, EmulatorOptions, client_for};
 
 const END: Duration = Duration::from_secs(60);
 
-async fn emulator() -> Emulator {
-    match Emulator::start(EmulatorOptions { skip_time: true }).await {
-        Ok(emulator) => emulator,
-        Err(error) => panic!("the Lambda emulator is required for these tests: {error}"),
-    }
+/// The emulator; these tests fail (not skip) when it cannot be installed.
+async fn emulator() -> Result<Emulator, EmulatorError> {
+    Emulator::start(EmulatorOptions { skip_time: true }).await
 }
 
-async fn ten_steps_and_a_wait(_: (), ctx: DurableContext) -> Result<u32, DurableError> {
+async fn ten_steps_and_a_wait((): (), ctx: DurableContext) -> Result<u32, DurableError> {
     let mut total = 0;
     for i in 0..10_u32 {
         total += ctx
@@ -33,7 +31,7 @@ async fn ten_steps_and_a_wait(_: (), ctx: DurableContext) -> Result<u32, Durable
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_steps_and_a_wait_take_at_most_eleven_checkpoint_calls() {
-    let emulator = emulator().await;
+    let emulator = emulator().await.unwrap();
     emulator.register("ten-steps", DurableFunction::new(ten_steps_and_a_wait));
     let arn = emulator
         .start_execution("ten-steps", "ten-steps-1", None)
@@ -57,10 +55,10 @@ async fn ten_steps_and_a_wait_take_at_most_eleven_checkpoint_calls() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_step_result_fails_the_execution_with_a_clear_error() {
-    let emulator = emulator().await;
+    let emulator = emulator().await.unwrap();
     emulator.register(
         "oversized",
-        DurableFunction::new(|_: (), ctx: DurableContext| async move {
+        DurableFunction::new(|(): (), ctx: DurableContext| async move {
             ctx.step(|_| async { Ok::<_, DurableError>("x".repeat(300 * 1024)) })
                 .name("big")
                 .await
@@ -85,12 +83,12 @@ async fn an_oversized_step_result_fails_the_execution_with_a_clear_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reused_checkpoint_token_is_reported_as_stale() {
-    let emulator = emulator().await;
+    let emulator = emulator().await.unwrap();
     let log = emulator.invocation_log();
     let url = emulator.url().to_owned();
     emulator.register(
         "stale",
-        DurableFunction::new(move |_: (), ctx: DurableContext| {
+        DurableFunction::new(move |(): (), ctx: DurableContext| {
             let log = log.clone();
             let url = url.clone();
             async move {
@@ -128,10 +126,10 @@ async fn a_reused_checkpoint_token_is_reported_as_stale() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callbacks_and_failures_round_trip() {
-    let emulator = emulator().await;
+    let emulator = emulator().await.unwrap();
     emulator.register(
         "approve",
-        DurableFunction::new(|_: (), ctx: DurableContext| async move {
+        DurableFunction::new(|(): (), ctx: DurableContext| async move {
             let approved: String = ctx
                 .wait_for_callback(|_id, _| async { Ok::<_, DurableError>(()) })
                 .name("approval")

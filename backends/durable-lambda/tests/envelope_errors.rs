@@ -6,7 +6,7 @@ use durable_lambda::{LambdaError, LambdaStore, handle_event};
 use serde_json::json;
 
 fn function() -> DurableFunction {
-    DurableFunction::new(|_: (), _ctx: DurableContext| async { Ok::<_, DurableError>(1) })
+    DurableFunction::new(|(): (), _ctx: DurableContext| async { Ok::<_, DurableError>(1) })
 }
 
 /// A store whose endpoint nobody listens on: no call may be made.

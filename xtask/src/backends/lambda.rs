@@ -71,11 +71,11 @@ fn skip_time() -> bool {
 
 #[async_trait]
 impl RequirementBackend for LambdaBackend {
-    fn name(&self) -> &str {
+    fn name(&self) -> &'static str {
         "lambda"
     }
 
-    /// The emulator has no chained invoke (no CHAINED_INVOKE processor).
+    /// The emulator has no chained invoke (no `CHAINED_INVOKE` processor).
     fn unsupported_suites(&self) -> &[&str] {
         &["invoke"]
     }
@@ -141,11 +141,10 @@ impl RunningExecution for LambdaExecution {
                 last_started = stats.started;
                 quiet_since = Instant::now();
             } else {
+                // Not invoked yet counts as after an error: wait long.
                 let quiet = match stats.last {
-                    Some(LastOutcome::Error(_)) => QUIET_AFTER_ERROR,
                     Some(LastOutcome::Output(_)) => QUIET_AFTER_OUTPUT,
-                    // Not invoked yet.
-                    None => QUIET_AFTER_ERROR,
+                    Some(LastOutcome::Error(_)) | None => QUIET_AFTER_ERROR,
                 };
                 if quiet_since.elapsed() >= quiet {
                     return Ok(snapshot(&self.arn, view, stats.started));

@@ -1,5 +1,6 @@
 //! One running `dex-local-runner` with its Invoke endpoint.
 
+use std::fmt::Write as _;
 use std::net::TcpListener as StdListener;
 use std::process::Stdio;
 use std::sync::{Arc, PoisonError};
@@ -92,7 +93,7 @@ fn encode_segment(value: &str) -> String {
         if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
             out.push(char::from(byte));
         } else {
-            out.push_str(&format!("%{byte:02X}"));
+            let _ = write!(out, "%{byte:02X}");
         }
     }
     out
@@ -318,7 +319,7 @@ impl Emulator {
                 encode_segment(arn)
             );
             if let Some(marker) = &marker {
-                path.push_str(&format!("&Marker={}", encode_segment(marker)));
+                let _ = write!(path, "&Marker={}", encode_segment(marker));
             }
             let mut page = self.http.expect_ok(Method::GET, &path, None).await?;
             seconds_to_millis(&mut page);
@@ -442,21 +443,24 @@ fn call_error<E: std::error::Error + 'static, R: std::fmt::Debug>(
     ))
 }
 
+/// The fields every history event may carry.
+const COMMON: [&str; 7] = [
+    "EventType",
+    "SubType",
+    "EventId",
+    "Id",
+    "Name",
+    "EventTimestamp",
+    "ParentId",
+];
+
 /// The event's common fields and its `<Type>Details`; drops anything else
 /// the emulator adds.
 fn keep_event_fields(event: Value) -> Value {
     let Value::Object(map) = event else {
         return event;
     };
-    const COMMON: [&str; 7] = [
-        "EventType",
-        "SubType",
-        "EventId",
-        "Id",
-        "Name",
-        "EventTimestamp",
-        "ParentId",
-    ];
+
     Value::Object(
         map.into_iter()
             .filter(|(k, v)| {

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use super::EmulatorError;
 
-/// The PyPI package that provides `dex-local-runner`, pinned.
+/// The `PyPI` package that provides `dex-local-runner`, pinned.
 pub const EMULATOR_PACKAGE: &str = "aws-durable-execution-sdk-python-testing==1.4.0";
 
 /// Serializes installs within one process (tests run in parallel).
