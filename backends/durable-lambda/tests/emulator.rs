@@ -168,3 +168,39 @@ async fn callbacks_and_failures_round_trip() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_beyond_the_first_page_are_read_through_get_durable_execution_state() {
+    let emulator = emulator().await.unwrap();
+    // 24 results of 250 KB: more than the emulator's 5 MB envelope page.
+    emulator.register(
+        "paged",
+        DurableFunction::new(|(): (), ctx: DurableContext| async move {
+            let mut total = 0;
+            for i in 0..24_u8 {
+                let block: String = ctx
+                    .step(move |_| async move {
+                        Ok::<_, DurableError>(
+                            char::from(b'a' + i % 26).to_string().repeat(250 * 1024),
+                        )
+                    })
+                    .await?;
+                total += block.len();
+            }
+            ctx.wait(Duration::from_secs(1)).await?;
+            Ok(total)
+        }),
+    );
+    let arn = emulator
+        .start_execution("paged", "paged-1", None)
+        .await
+        .unwrap();
+    let view = emulator.wait_for_end(&arn, END).await.unwrap();
+    assert_eq!(view.status, ExecutionStatus::Succeeded, "{:?}", view.error);
+    assert_eq!(view.result.as_deref(), Some("6144000"));
+    assert!(
+        emulator.calls().state_reads() >= 1,
+        "the second invocation read more pages"
+    );
+    assert_eq!(emulator.invocations(&arn).started, 2);
+}

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -16,6 +16,9 @@ use serde_json::{Value, json};
 
 use crate::handle_event;
 use crate::store::LambdaStore;
+
+/// Lambda's limit on a synchronous Invoke payload, with some slack.
+const INVOKE_PAYLOAD_LIMIT: usize = 7 * 1024 * 1024;
 
 /// How the last invocation of an execution ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +80,8 @@ impl Endpoint {
     pub(crate) fn router(self) -> Router {
         Router::new()
             .route("/2015-03-31/functions/{name}/invocations", post(invoke))
+            // Envelopes go up to the 6 MB synchronous Invoke limit (axum's default is 2 MB).
+            .layer(DefaultBodyLimit::max(INVOKE_PAYLOAD_LIMIT))
             .with_state(self)
     }
 
