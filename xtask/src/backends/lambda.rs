@@ -80,6 +80,13 @@ impl RequirementBackend for LambdaBackend {
         &["invoke"]
     }
 
+    fn unsupported_reason(&self, suite: &str) -> String {
+        format!(
+            "unsupported by the emulator: dex-local-runner has no chained invoke, so the {suite} \
+             suite cannot run on it"
+        )
+    }
+
     async fn start(
         &self,
         function_name: &str,
