@@ -204,3 +204,27 @@ async fn operations_beyond_the_first_page_are_read_through_get_durable_execution
     );
     assert_eq!(emulator.invocations(&arn).started, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_over_the_response_limit_is_checkpointed() {
+    let emulator = emulator().await.unwrap();
+    emulator.register(
+        "huge",
+        DurableFunction::new(|(): (), _ctx: DurableContext| async move {
+            Ok::<_, DurableError>("r".repeat(durable_core::invocation::MAX_INLINE_RESULT + 10))
+        }),
+    );
+    let arn = emulator
+        .start_execution("huge", "huge-1", None)
+        .await
+        .unwrap();
+    let view = emulator.wait_for_end(&arn, END).await.unwrap();
+    assert_eq!(view.status, ExecutionStatus::Succeeded, "{:?}", view.error);
+    let result: String = serde_json::from_str(view.result.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        result.len(),
+        durable_core::invocation::MAX_INLINE_RESULT + 10
+    );
+    // Sent as an EXECUTION SUCCEED checkpoint, not in the Invoke response.
+    assert_eq!(emulator.calls().checkpoints(), 1);
+}

@@ -14,7 +14,7 @@ use durable_lambda::testing::client_for;
 use serde_json::json;
 
 /// Serves a checkpoint route that throttles the first `throttled` calls.
-async fn fake_service(throttled: usize) -> (String, Arc<AtomicUsize>) {
+async fn fake_service(throttled: usize) -> std::io::Result<(String, Arc<AtomicUsize>)> {
     let seen = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&seen);
     let app = Router::new().route(
@@ -36,15 +36,15 @@ async fn fake_service(throttled: usize) -> (String, Arc<AtomicUsize>) {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, seen)
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok((url, seen))
 }
 
 #[tokio::test]
 async fn a_throttled_checkpoint_is_retried_with_the_same_token() {
-    let (url, seen) = fake_service(2).await;
+    let (url, seen) = fake_service(2).await.unwrap();
     let store = LambdaStore::new(client_for(&url));
     let response = store
         .checkpoint("fn/exec", "token", Vec::new())
@@ -57,7 +57,7 @@ async fn a_throttled_checkpoint_is_retried_with_the_same_token() {
 
 #[tokio::test]
 async fn persistent_throttling_ends_the_invocation_with_a_retryable_error() {
-    let (url, seen) = fake_service(usize::MAX).await;
+    let (url, seen) = fake_service(usize::MAX).await.unwrap();
     let store = LambdaStore::new(client_for(&url));
     let error = store
         .checkpoint("fn/exec", "token", Vec::new())
