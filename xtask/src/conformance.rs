@@ -16,7 +16,7 @@ use durable_testing::requirements::{
 use crate::workspace_root;
 
 /// The backends `--backend` accepts.
-const BACKENDS: [&str; 4] = ["memory", "runtime-memory", "sqlite", "postgres"];
+const BACKENDS: [&str; 5] = ["memory", "runtime-memory", "sqlite", "postgres", "lambda"];
 
 /// Options of `cargo xtask conformance`.
 #[derive(Debug, Clone, clap::Args)]
@@ -151,6 +151,9 @@ fn backend(name: &str) -> Result<Box<dyn RequirementBackend>, String> {
                 .await
                 .map_err(|e| e.to_string())
         }))),
+        // End to end through dex-local-runner (installed under target/ on
+        // first use); the invoke suite is unsupported by the emulator.
+        "lambda" => Ok(Box::new(crate::backends::lambda::LambdaBackend::new())),
         other => Err(format!(
             "unknown backend '{other}'; known backends: {}",
             BACKENDS.join(", ")

@@ -24,6 +24,15 @@ pub trait RequirementBackend: Send + Sync {
         &[]
     }
 
+    /// Why `suite` (one of [`unsupported_suites`](Self::unsupported_suites))
+    /// cannot run here, for the report; by default a generic sentence.
+    fn unsupported_reason(&self, suite: &str) -> String {
+        format!(
+            "the {} backend does not support the {suite} suite",
+            self.name()
+        )
+    }
+
     /// Makes `functions` invocable by name (chained invoke targets) from the
     /// executions this backend starts. Called before the first
     /// [`start`](Self::start) of a run.

@@ -100,11 +100,9 @@ async fn run_one(
         .contains(&requirement.suite.as_str())
     {
         report.status = Verdict::Unsupported;
-        report.reasons.push(format!(
-            "the {} backend does not support the {} suite",
-            backend.name(),
-            requirement.suite
-        ));
+        report
+            .reasons
+            .push(backend.unsupported_reason(&requirement.suite));
         return report;
     }
     if let Some(error) = setup_error {
