@@ -40,7 +40,7 @@ pub struct Args {
 
 /// The backends CI runs the requirements on. The last one's summary line
 /// ends the CI output.
-pub const CI_BACKENDS: [&str; 4] = ["memory", "runtime-memory", "sqlite", "postgres"];
+pub const CI_BACKENDS: [&str; 5] = ["memory", "runtime-memory", "sqlite", "lambda", "postgres"];
 
 /// The suites CI runs: every suite.
 pub const CI_SUITES: [&str; 10] = [

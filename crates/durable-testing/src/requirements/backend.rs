@@ -44,6 +44,15 @@ pub trait RequirementBackend: Send + Sync {
         Ok(())
     }
 
+    /// Requirements this backend's environment is known to fail for a
+    /// reason outside the SDK (an emulator that leaves a field out of the
+    /// history, say). They still run; one that fails only with the gap's
+    /// symptom is reported as a gap, counted apart; any other failure is a
+    /// failure.
+    fn known_gaps(&self) -> &[KnownGap] {
+        &[]
+    }
+
     /// Starts an execution of `function` (registered under `function_name`)
     /// with `input` (a JSON string or None).
     async fn start(
@@ -90,5 +99,68 @@ pub trait RunningExecution: Send {
         Ok(LogCapture::global()
             .map(|capture| capture.take(self.arn()))
             .unwrap_or_default())
+    }
+}
+
+/// A requirement a backend's environment cannot pass, and why.
+#[derive(Debug, Clone, Copy)]
+pub struct KnownGap {
+    /// The requirement id, such as `1-11`.
+    pub requirement: &'static str,
+    /// Why, for the report.
+    pub reason: &'static str,
+    /// Text every failure reason must contain for the failure to count as
+    /// this gap; `None` when the gap shifts the whole history (a missing
+    /// event renumbers the rest), so any history mismatch is expected — but
+    /// the status, result and logs must still match.
+    pub symptom: Option<&'static str>,
+}
+
+impl KnownGap {
+    /// Whether `reasons` (non-empty) are all explained by this gap.
+    pub fn explains(&self, reasons: &[String]) -> bool {
+        !reasons.is_empty()
+            && reasons.iter().all(|reason| match self.symptom {
+                Some(symptom) => reason.contains(symptom),
+                None => reason.starts_with("event "),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KnownGap;
+
+    fn reasons(texts: &[&str]) -> Vec<String> {
+        texts.iter().map(|t| (*t).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_gap_with_a_symptom_explains_only_failures_that_all_show_it() {
+        let gap = KnownGap {
+            requirement: "1-11",
+            reason: "the emulator leaves RetryDetails out",
+            symptom: Some("RetryDetails"),
+        };
+        let ok = reasons(&["event 3 (StepSucceeded) StepSucceededDetails.RetryDetails: missing"]);
+        assert!(gap.explains(&ok));
+        let more = reasons(&[
+            "event 3 (StepSucceeded) StepSucceededDetails.RetryDetails: missing",
+            "result: expected 1, got 2",
+        ]);
+        assert!(!gap.explains(&more));
+        assert!(!gap.explains(&[]), "a pass is not a gap");
+    }
+
+    #[test]
+    fn a_gap_without_a_symptom_explains_history_mismatches_only() {
+        let gap = KnownGap {
+            requirement: "1-17",
+            reason: "no InvocationCompleted for a crashed invocation",
+            symptom: None,
+        };
+        assert!(gap.explains(&reasons(&["event 4 (InvocationCompleted) missing (…)"])));
+        assert!(!gap.explains(&reasons(&["status: expected SUCCEEDED, got FAILED"])));
+        assert!(!gap.explains(&reasons(&["harness: the emulator went away"])));
     }
 }

@@ -39,7 +39,7 @@ mod result;
 mod run;
 mod variables;
 
-pub use backend::{RequirementBackend, RunningExecution};
+pub use backend::{KnownGap, RequirementBackend, RunningExecution};
 pub use capture::LogCapture;
 pub use error::HarnessError;
 pub use load::{SUITES, load_dir, load_file, parse};

@@ -26,6 +26,10 @@ pub enum Verdict {
     Failed,
     /// The backend does not support the requirement's suite.
     Unsupported,
+    /// Failed only where the backend's environment is known to differ from
+    /// the service (a [`KnownGap`](super::KnownGap)): counted apart, never
+    /// as passed.
+    Gap,
 }
 
 /// What happened to one requirement.
@@ -92,16 +96,16 @@ impl RequirementReport {
         self.reasons.join("; ")
     }
 
-    /// `PASS step/1-1 <description>`, `FAIL step/1-11 <reason>` or
-    /// `UNSUPPORTED invoke/5-1 <reason>`.
+    /// `PASS step/1-1 <description>`, `FAIL step/1-11 <reason>`,
+    /// `GAP step/1-11 <reason>` or `UNSUPPORTED invoke/5-1 <reason>`.
     pub fn line(&self) -> String {
         match self.status {
             Verdict::Passed => format!("PASS {} {}", self.key(), self.description),
-            Verdict::Failed | Verdict::Unsupported => {
-                let tag = if self.status == Verdict::Failed {
-                    "FAIL"
-                } else {
-                    "UNSUPPORTED"
+            Verdict::Failed | Verdict::Unsupported | Verdict::Gap => {
+                let tag = match self.status {
+                    Verdict::Failed => "FAIL",
+                    Verdict::Gap => "GAP",
+                    _ => "UNSUPPORTED",
                 };
                 let mut reason = self
                     .reasons
@@ -148,6 +152,11 @@ impl Report {
         self.count(Verdict::Unsupported)
     }
 
+    /// How many failed only where the environment is known to differ.
+    pub fn gaps(&self) -> usize {
+        self.count(Verdict::Gap)
+    }
+
     /// Whether nothing failed.
     pub fn is_success(&self) -> bool {
         self.failed() == 0
@@ -158,9 +167,13 @@ impl Report {
         self.requirements.iter().map(RequirementReport::line)
     }
 
-    /// `N passed, N failed`, then `, N unsupported` when there are any.
+    /// `N passed, N failed`, then `, N known gaps` and `, N unsupported`
+    /// when there are any.
     pub fn summary(&self) -> String {
         let mut line = format!("{} passed, {} failed", self.passed(), self.failed());
+        if self.gaps() > 0 {
+            let _ = write!(line, ", {} known gaps", self.gaps());
+        }
         if self.unsupported() > 0 {
             let _ = write!(line, ", {} unsupported", self.unsupported());
         }

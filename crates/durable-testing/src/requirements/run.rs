@@ -148,6 +148,22 @@ async fn run_one(
     } else {
         Verdict::Failed
     };
+    if let Some(gap) = backend
+        .known_gaps()
+        .iter()
+        .find(|gap| gap.requirement == requirement.id)
+    {
+        if gap.explains(&report.reasons) {
+            report.status = Verdict::Gap;
+            report
+                .reasons
+                .insert(0, format!("known gap: {}", gap.reason));
+        } else if report.status == Verdict::Failed {
+            report
+                .reasons
+                .insert(0, format!("fails beyond its known gap ({})", gap.reason));
+        }
+    }
     report.execution_arn = trace.arn;
     if let Some(snapshot) = trace.snapshot {
         report.actual_status = Some(snapshot.status);
