@@ -61,6 +61,12 @@ struct Cli {
 enum Command {
     /// Internal: the worker process of the memory workload.
     MemoryWorker {
+        /// The database the executions are stored on.
+        #[arg(long, value_enum)]
+        backend: Backend,
+        /// Turns at once besides the running executions.
+        #[arg(long)]
+        concurrency: usize,
         /// Suspended executions to hold.
         #[arg(long)]
         suspended: usize,
@@ -74,9 +80,12 @@ enum Command {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Some(Command::MemoryWorker { suspended, running }) => {
-            memory::worker_process(suspended, running).await
-        }
+        Some(Command::MemoryWorker {
+            backend,
+            concurrency,
+            suspended,
+            running,
+        }) => memory::worker_process(backend, suspended, running, concurrency).await,
         None => {
             let backends = if cli.backend.is_empty() {
                 vec![Backend::Sqlite, Backend::Postgres]

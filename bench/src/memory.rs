@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use durable_runtime::{Service, Worker};
+use durable_runtime::{Persistence, Service, Worker};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
 use crate::BenchError;
-use crate::database::fresh_sqlite;
+use crate::database::{Backend, drop_postgres_databases, fresh_postgres, fresh_sqlite};
 use crate::functions::{await_callback, held_running};
 
 /// What the worker process reported.
@@ -37,12 +37,24 @@ pub struct MemoryResult {
 }
 
 /// Runs the child process and reads its result.
-pub async fn measure(suspended: usize, running: usize) -> Result<MemoryResult, BenchError> {
+pub async fn measure(
+    backend: Backend,
+    suspended: usize,
+    running: usize,
+    concurrency: usize,
+) -> Result<MemoryResult, BenchError> {
     let exe = std::env::current_exe()
         .map_err(|e| BenchError::Setup(format!("finding the benchmark binary: {e}")))?;
     let output = tokio::process::Command::new(exe)
         .args([
             "memory-worker",
+            "--backend",
+            match backend {
+                Backend::Sqlite => "sqlite",
+                Backend::Postgres => "postgres",
+            },
+            "--concurrency",
+            &concurrency.to_string(),
             "--suspended",
             &suspended.to_string(),
             "--running",
@@ -78,11 +90,46 @@ fn own_memory() -> Result<(u64, u64), BenchError> {
     Ok((field("VmHWM:")?, field("VmRSS:")?))
 }
 
-/// The child: a worker on a fresh `SQLite` database holding `suspended`
-/// suspended and `running` running executions; prints a [`MemoryResult`].
-pub async fn worker_process(suspended: usize, running: usize) -> Result<(), BenchError> {
-    let db = fresh_sqlite(8).await?;
-    let service = Arc::new(Service::new(db.persistence.clone()));
+/// The child: a worker on a fresh database holding `suspended` suspended
+/// and `running` running executions, running at most `concurrency` turns
+/// at once besides the running ones; prints a [`MemoryResult`].
+pub async fn worker_process(
+    backend: Backend,
+    suspended: usize,
+    running: usize,
+    concurrency: usize,
+) -> Result<(), BenchError> {
+    let result = match backend {
+        Backend::Sqlite => {
+            let db = fresh_sqlite(8).await?;
+            let result = hold(db.persistence.clone(), suspended, running, concurrency).await;
+            db.remove().await;
+            result
+        }
+        Backend::Postgres => {
+            let db = fresh_postgres(20).await?;
+            let result = hold(db.persistence.clone(), suspended, running, concurrency).await;
+            db.close().await;
+            drop_postgres_databases().await;
+            result
+        }
+    };
+    let mut result = result?;
+    result.backend = backend.label().into();
+    println!(
+        "{}",
+        serde_json::to_string(&result).map_err(|e| BenchError::Run(e.to_string()))?
+    );
+    Ok(())
+}
+
+async fn hold<P: Persistence + 'static>(
+    persistence: P,
+    suspended: usize,
+    running: usize,
+    concurrency: usize,
+) -> Result<MemoryResult, BenchError> {
+    let service = Arc::new(Service::new(persistence));
     let (idle_hwm_kib, _) = own_memory()?;
     let registered = Arc::new(AtomicUsize::new(0));
     let gate = Arc::new(Semaphore::new(0));
@@ -90,7 +137,7 @@ pub async fn worker_process(suspended: usize, running: usize) -> Result<(), Benc
     let worker = Worker::new(service.clone())
         .register("suspend", await_callback(registered.clone()))
         .register("hold", held_running(gate.clone(), entered.clone()))
-        .concurrency(running + 64)
+        .concurrency(running + concurrency)
         .poll_interval(Duration::from_millis(5));
 
     let driver = {
@@ -129,19 +176,13 @@ pub async fn worker_process(suspended: usize, running: usize) -> Result<(), Benc
         .map_err(|_| BenchError::Run("the memory driver stopped".into()))?
         .map_err(|e| BenchError::Run(e.to_string()))?;
     let (peak_hwm_kib, rss_kib) = measured?;
-    db.remove().await;
-    let result = MemoryResult {
-        backend: "SQLite".into(),
+    Ok(MemoryResult {
+        backend: String::new(),
         suspended,
         running,
         idle_hwm_kib,
         peak_hwm_kib,
         rss_kib,
         setup_secs,
-    };
-    println!(
-        "{}",
-        serde_json::to_string(&result).map_err(|e| BenchError::Run(e.to_string()))?
-    );
-    Ok(())
+    })
 }

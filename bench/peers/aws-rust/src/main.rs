@@ -2,9 +2,10 @@
 //! in-process `LocalRunner` and prints one JSON object on stdout.
 //!
 //! Usage: `durable-bench-peer-aws STEPS REPLAY_SIZES BUDGET_SECS`, e.g.
-//! `500 1000,10000,100000 60`. Replay sizes run in increasing order; once
-//! one took longer than the budget, larger ones are skipped (and reported
-//! as skipped), because this runner grows faster than linearly.
+//! `500 1000,10000,100000 30`. Replay sizes run in increasing order; a size
+//! whose run would take longer than the budget by linear extrapolation
+//! from the previous one is skipped (and reported as skipped): this runner
+//! grows faster than linearly, so the extrapolation is a lower bound.
 
 use std::time::{Duration, Instant};
 
@@ -71,15 +72,27 @@ async fn main() {
     // every step; the same steps without the wait run one. The difference
     // is the replay invocation.
     let mut replay = Vec::new();
-    let mut over_budget = false;
+    // The previous size and how long its two runs took.
+    let mut previous: Option<(u32, Duration)> = None;
     for &n in &sizes {
-        if over_budget {
-            replay.push(serde_json::json!({ "steps": n, "skipped": "a smaller size exceeded the time budget" }));
-            continue;
+        if let Some((m, took)) = previous {
+            let predicted = took.mul_f64(f64::from(n) / f64::from(m.max(1)));
+            if predicted > budget {
+                replay.push(serde_json::json!({
+                    "steps": n,
+                    "skipped": format!(
+                        "not run: at least {:.0} s by linear extrapolation from {m} steps, over the {} s budget",
+                        predicted.as_secs_f64(),
+                        budget.as_secs()
+                    ),
+                }));
+                previous = Some((n, predicted));
+                continue;
+            }
         }
+        let started = Instant::now();
         let entry = match (run(n, false).await, run(n, true).await) {
             (Ok((record, _)), Ok((both, invocations))) => {
-                over_budget = both > budget;
                 let replay_time = both.saturating_sub(record);
                 serde_json::json!({
                     "steps": n,
@@ -90,11 +103,9 @@ async fn main() {
                     "invocations": invocations,
                 })
             }
-            (Err(error), _) | (_, Err(error)) => {
-                over_budget = true;
-                serde_json::json!({ "steps": n, "error": error })
-            }
+            (Err(error), _) | (_, Err(error)) => serde_json::json!({ "steps": n, "error": error }),
         };
+        previous = Some((n, started.elapsed()));
         replay.push(entry);
     }
     println!(
