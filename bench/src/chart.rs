@@ -47,17 +47,17 @@ pub fn write(results: &Results, path: &Path) -> Result<(), BenchError> {
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(50)
-        .build_cartesian_2d(0.0_f64..crate::stats::count_f64(count), 0.0_f64..top)
+        .build_cartesian_2d(-0.5_f64..crate::stats::count_f64(count) - 0.5, 0.0_f64..top)
         .map_err(chart_error)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_labels(count + 1)
+        .x_labels(count)
         .x_label_formatter(&|x| {
-            // Bars are centred on i + 0.5: label them there.
+            // Bar i is centred on x = i: label whole numbers only.
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let index = x.floor() as usize;
-            if (x - x.floor() - 0.5).abs() < 0.01 {
+            let index = x.round().max(0.0) as usize;
+            if (x - x.round()).abs() < 0.01 {
                 labels.get(index).cloned().unwrap_or_default()
             } else {
                 String::new()

@@ -15,7 +15,9 @@ use sqlx::{PgPool, SqlitePool};
 use crate::BenchError;
 
 /// Which database a workload runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
     /// An embedded `SQLite` file (WAL, synchronous FULL: fsync per commit).

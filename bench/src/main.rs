@@ -59,6 +59,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Prints the tables and redraws the chart from a `results.json`.
+    Report {
+        /// The results file.
+        results: std::path::PathBuf,
+    },
     /// Internal: the worker process of the memory workload.
     MemoryWorker {
         /// The database the executions are stored on.
@@ -80,6 +85,7 @@ enum Command {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
+        Some(Command::Report { results }) => run::report_from(&results),
         Some(Command::MemoryWorker {
             backend,
             concurrency,

@@ -10,7 +10,7 @@ use durable_core::model::ExecutionStatus;
 use durable_core::service::InvocationOutcome;
 use durable_core::{CheckpointStore, DurableFunction};
 use durable_testing::{MemoryStore, VirtualClock};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::BenchError;
 use crate::counting::CountingStore;
@@ -18,7 +18,7 @@ use crate::functions::{steps_then_wait, tiny_steps};
 use crate::stats::count_f64;
 
 /// One replayed history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReplayResult {
     /// Recorded steps.
     pub steps: usize,
@@ -37,7 +37,7 @@ pub struct ReplayResult {
 }
 
 /// An in-memory run of `steps` tiny steps in one invocation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InMemoryRun {
     /// Steps.
     pub steps: usize,

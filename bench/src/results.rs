@@ -1,7 +1,7 @@
 //! Everything one run measured: written as `results.json`, printed as
 //! tables and drawn as the chart.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::memory::MemoryResult;
 use crate::peers::PeerRun;
@@ -10,7 +10,7 @@ use crate::sequential::SequentialResult;
 use crate::throughput::ThroughputResult;
 
 /// The machine and the run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Environment {
     /// UTC time the run started (RFC 3339).
     pub started_at: String,
@@ -23,7 +23,7 @@ pub struct Environment {
 }
 
 /// What the peers measured, beside ours on the same shape.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PeersResult {
     /// The AWS Rust preview SDK's `LocalRunner` (in memory).
     pub aws_rust: PeerRun,
@@ -40,7 +40,7 @@ pub struct PeersResult {
 }
 
 /// Checkpoint writes per workflow step on one path.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WritesRow {
     /// The path (backend).
     pub path: String,
@@ -53,7 +53,7 @@ pub struct WritesRow {
 }
 
 /// One run's results.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Results {
     /// The machine and the run.
     pub environment: Environment,

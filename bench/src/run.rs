@@ -354,6 +354,22 @@ fn writes_rows(
     rows
 }
 
+/// Reads `path` (a `results.json`), prints its tables and writes
+/// `results.md` and `chart.svg` beside it.
+pub fn report_from(path: &std::path::Path) -> Result<(), BenchError> {
+    let json = std::fs::read_to_string(path)
+        .map_err(|e| BenchError::Report(format!("reading {}: {e}", path.display())))?;
+    let results: Results = serde_json::from_str(&json)
+        .map_err(|e| BenchError::Report(format!("reading {}: {e}", path.display())))?;
+    let dir = path.parent().unwrap_or_else(|| std::path::Path::new("."));
+    let table = report::markdown(&results);
+    std::fs::write(dir.join("results.md"), &table)
+        .map_err(|e| BenchError::Report(format!("writing results.md: {e}")))?;
+    chart::write(&results, &dir.join("chart.svg"))?;
+    println!("{table}");
+    Ok(())
+}
+
 fn write(results: &Results) -> Result<(), BenchError> {
     let dir = bench_dir();
     std::fs::create_dir_all(&dir)

@@ -8,7 +8,7 @@ use std::time::Duration;
 use durable_core::model::ExecutionStatus;
 use durable_runtime::driver::{Functions, invoke_once, new_request_id};
 use durable_runtime::{Persistence, Service};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::BenchError;
 use crate::counting::{CountingPersistence, WriteCounter};
@@ -18,7 +18,7 @@ use crate::progress::Progress;
 use crate::stats::{Summary, ratio};
 
 /// What the sequential workload measured on one backend.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SequentialResult {
     /// The backend.
     pub backend: Backend,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use durable_core::model::ExecutionStatus;
 use durable_runtime::{ListFilter, Persistence, Service, Worker};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::BenchError;
 use crate::counting::{CountingPersistence, WriteCounter};
@@ -22,7 +22,7 @@ use crate::stats::{count_f64, per_second, ratio};
 pub const ROWS_PER_STEP_COMMIT: usize = 3;
 
 /// The shape of the workload.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Shape {
     /// Workflows started.
     pub workflows: usize,
@@ -33,7 +33,7 @@ pub struct Shape {
 }
 
 /// What the throughput workload measured on one backend.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ThroughputResult {
     /// The backend.
     pub backend: Backend,
