@@ -121,7 +121,6 @@ def main() -> None:
     parser.add_argument("--replay", type=int, default=1000)
     args = parser.parse_args()
 
-    import dbos as dbos_module
     from importlib.metadata import version
 
     config: DBOSConfig = {"name": "durable-bench", "system_database_url": args.url}
@@ -137,7 +136,6 @@ def main() -> None:
     except Exception as error:
         out["replay"] = {"error": f"{type(error).__name__}: {error}"}
     DBOS.destroy()
-    del dbos_module
     json.dump(out, sys.stdout)
     print()
 
