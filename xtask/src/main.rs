@@ -4,8 +4,11 @@
 //!   runs the conformance requirements against the Rust handlers.
 //! - `cargo xtask ci` runs formatting, lints, tests and the core conformance
 //!   suites, stopping at the first failure.
+//! - `cargo xtask bench [--backend sqlite|postgres] [--quick]` builds and runs
+//!   the benchmarks (docs/performance.md).
 
 mod backends;
+mod bench;
 mod ci;
 mod conformance;
 
@@ -28,6 +31,8 @@ enum Command {
     Conformance(conformance::Args),
     /// Runs fmt, clippy, tests and the step, wait and child conformance suites, failing fast.
     Ci,
+    /// Builds (release) and runs the benchmarks; results in target/bench/.
+    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +40,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Conformance(args) => conformance::run(&args),
         Command::Ci => ci::run(),
+        Command::Bench(args) => bench::run_bench(&args),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
