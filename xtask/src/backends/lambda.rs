@@ -1,10 +1,10 @@
 //! Runs requirements on the Lambda backend end to end: `dex-local-runner`
-//! (AWS's durable API emulator, `--skip-time`) invokes our Invoke endpoint,
+//! (AWS's durable API emulator, in real time) invokes our Invoke endpoint,
 //! which runs each handler through `durable_lambda::handle_event` with a
 //! `LambdaStore` calling the emulator.
 //!
-//! Waits and retries fire at once (`--skip-time`); callback timeouts and
-//! callback-action delays run in real time, so `advance` sleeps. The
+//! Time is real (`--skip-time` reorders events, see [`skip_time`]), so
+//! `advance` sleeps. The
 //! emulator has no chained invoke: the invoke suite is reported as
 //! unsupported.
 

@@ -10,6 +10,10 @@ use super::EmulatorError;
 /// The `PyPI` package that provides `dex-local-runner`, pinned.
 pub const EMULATOR_PACKAGE: &str = "aws-durable-execution-sdk-python-testing==1.4.0";
 
+/// The package and everything it pulls in, pinned, so that a new release
+/// of a dependency cannot change the emulator under the tests.
+const REQUIREMENTS: &str = include_str!("../../emulator-requirements.txt");
+
 /// Serializes installs within one process (tests run in parallel).
 static INSTALL: Mutex<()> = Mutex::new(());
 
@@ -37,20 +41,21 @@ pub fn ensure_emulator() -> Result<PathBuf, EmulatorError> {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let venv = venv_dir();
     let runner = venv.join("bin").join("dex-local-runner");
-    // The marker names the pinned package: a bump reinstalls.
-    let marker = venv.join(format!(".installed-{EMULATOR_PACKAGE}"));
+    // The marker names the pinned set: a change reinstalls.
+    let marker = venv.join(format!(".installed-{:016x}", fingerprint(REQUIREMENTS)));
     if runner.exists() && marker.exists() {
         return Ok(runner);
     }
     if !venv.join("bin").join("pip").exists() {
         run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
     }
-    run(Command::new(venv.join("bin").join("pip")).args([
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        EMULATOR_PACKAGE,
-    ]))?;
+    let requirements = venv.join("requirements.txt");
+    std::fs::write(&requirements, REQUIREMENTS).map_err(|e| {
+        EmulatorError::Install(format!("cannot write {}: {e}", requirements.display()))
+    })?;
+    run(Command::new(venv.join("bin").join("pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+        .arg(&requirements))?;
     if !runner.exists() {
         return Err(EmulatorError::Install(format!(
             "{EMULATOR_PACKAGE} installed but {} is missing",
@@ -60,6 +65,13 @@ pub fn ensure_emulator() -> Result<PathBuf, EmulatorError> {
     std::fs::write(&marker, b"")
         .map_err(|e| EmulatorError::Install(format!("cannot write {}: {e}", marker.display())))?;
     Ok(runner)
+}
+
+/// FNV-1a of `text`: stable across builds, unlike `DefaultHasher`.
+fn fingerprint(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 fn run(command: &mut Command) -> Result<(), EmulatorError> {
