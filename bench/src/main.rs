@@ -64,6 +64,13 @@ enum Command {
         /// The results file.
         results: std::path::PathBuf,
     },
+    /// Only workload 3: records and replays `steps` steps in memory, once
+    /// per size, and prints the per-step figures (for profiling).
+    Replay {
+        /// History sizes (steps).
+        #[arg(required = true)]
+        steps: Vec<usize>,
+    },
     /// Internal: the worker process of the memory workload.
     MemoryWorker {
         /// The database the executions are stored on.
@@ -81,11 +88,23 @@ enum Command {
     },
 }
 
+async fn replay_only(sizes: &[usize]) -> Result<(), BenchError> {
+    for &steps in sizes {
+        let r = replay::replay(steps).await?;
+        println!(
+            "replay {steps} steps: record {:.1} ms, replay {:.1} ms, {:.2} us/step",
+            r.record_ms, r.replay_ms, r.replay_per_step_us
+        );
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Some(Command::Report { results }) => run::report_from(&results),
+        Some(Command::Replay { steps }) => replay_only(&steps).await,
         Some(Command::MemoryWorker {
             backend,
             concurrency,

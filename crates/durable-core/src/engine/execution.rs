@@ -36,9 +36,56 @@ pub(crate) struct Claim<'a> {
     pub name: Option<&'a str>,
 }
 
+/// Recorded operations in the order the service listed them (the order
+/// they were recorded, which is the order a replay claims them), indexed by
+/// id. Kept in a `Vec` rather than a map of whole operations: the envelope's
+/// list is taken over as it is instead of being moved entry by entry into a
+/// table of large entries, and a replay reads it front to back; the index
+/// holds only ids and positions.
+#[derive(Default)]
+struct Operations {
+    list: Vec<Operation>,
+    index: HashMap<String, usize>,
+}
+
+impl Operations {
+    fn new(list: Vec<Operation>) -> Self {
+        let mut operations = Self {
+            index: HashMap::with_capacity(list.len()),
+            list: Vec::with_capacity(list.len()),
+        };
+        for op in list {
+            operations.upsert(op);
+        }
+        operations
+    }
+
+    fn get(&self, id: &str) -> Option<&Operation> {
+        self.index.get(id).and_then(|&at| self.list.get(at))
+    }
+
+    /// Replaces the operation with the same id in place, or appends it.
+    fn upsert(&mut self, op: Operation) {
+        if let Some(slot) = self.index.get(&op.id).and_then(|&at| self.list.get_mut(at)) {
+            *slot = op;
+        } else {
+            self.index.insert(op.id.clone(), self.list.len());
+            self.list.push(op);
+        }
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, Operation> {
+        self.list.iter()
+    }
+
+    fn len(&self) -> usize {
+        self.list.len()
+    }
+}
+
 #[derive(Default)]
 struct Recorded {
-    operations: HashMap<String, Operation>,
+    operations: Operations,
     claimed: HashSet<String>,
     /// Contexts answered from their cached result: their children are not replayed.
     cached_contexts: HashSet<String>,
@@ -73,10 +120,7 @@ impl Execution {
         plugins: Plugins,
         updated: HashSet<String>,
     ) -> Arc<Self> {
-        let operations = operations
-            .into_iter()
-            .map(|op| (op.id.clone(), op))
-            .collect();
+        let operations = Operations::new(operations);
         Arc::new(Self {
             arn,
             plugins,
@@ -99,7 +143,7 @@ impl Execution {
     pub(crate) fn has_history(&self) -> bool {
         lock(&self.recorded)
             .operations
-            .values()
+            .iter()
             .any(|op| op.operation_type != OperationType::Execution)
     }
 
@@ -156,7 +200,7 @@ impl Execution {
 
     /// Whether anything is recorded under `wire_id`.
     pub(crate) fn is_recorded(&self, wire_id: &str) -> bool {
-        lock(&self.recorded).operations.contains_key(wire_id)
+        lock(&self.recorded).operations.index.contains_key(wire_id)
     }
 
     /// The recorded state of one operation.
@@ -179,10 +223,16 @@ impl Execution {
         };
         let mut recorded = lock(&self.recorded);
         for op in operations {
-            recorded.operations.insert(op.id.clone(), op);
+            recorded.operations.upsert(op);
         }
         // Plugins run outside the lock: a slow plugin must not stall claims.
-        let all = (!updated.is_empty()).then(|| recorded.operations.clone());
+        let all: Option<HashMap<String, Operation>> = (!updated.is_empty()).then(|| {
+            recorded
+                .operations
+                .iter()
+                .map(|op| (op.id.clone(), op.clone()))
+                .collect()
+        });
         drop(recorded);
         if let Some(all) = all {
             let info = OperationChangeInfo {
@@ -334,7 +384,7 @@ impl Execution {
         };
         let mut unclaimed: Vec<Operation> = recorded
             .operations
-            .values()
+            .iter()
             .filter(|op| op.operation_type != OperationType::Execution)
             .filter(|op| !recorded.claimed.contains(&op.id) && !under_cached(op))
             .cloned()
@@ -443,5 +493,79 @@ impl<'a> ActivityGuard<'a> {
 impl Drop for ActivityGuard<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Timestamp;
+
+    fn step(id: &str, status: OperationStatus) -> Operation {
+        Operation {
+            id: id.into(),
+            parent_id: None,
+            name: None,
+            operation_type: OperationType::Step,
+            sub_type: Some(OperationSubType::Step),
+            start_timestamp: Timestamp::default(),
+            end_timestamp: None,
+            status,
+            execution_details: None,
+            context_details: None,
+            step_details: None,
+            wait_details: None,
+            callback_details: None,
+            chained_invoke_details: None,
+        }
+    }
+
+    fn ids(operations: &Operations) -> Vec<&str> {
+        operations.iter().map(|op| op.id.as_str()).collect()
+    }
+
+    #[test]
+    fn operations_keep_the_recorded_order_for_a_front_to_back_replay() {
+        let recorded: Vec<Operation> = (1..=1000)
+            .map(|i| step(&i.to_string(), OperationStatus::Succeeded))
+            .collect();
+        let operations = Operations::new(recorded);
+        let expected: Vec<String> = (1..=1000).map(|i: u32| i.to_string()).collect();
+        assert_eq!(ids(&operations), expected);
+        // Each id finds its own entry, at its position in the list.
+        for (at, id) in expected.iter().enumerate() {
+            assert_eq!(operations.index.get(id.as_str()), Some(&at));
+            assert_eq!(
+                operations.get(id).map(|op| op.id.as_str()),
+                Some(id.as_str())
+            );
+        }
+        assert!(operations.get("1001").is_none());
+    }
+
+    #[test]
+    fn an_update_replaces_in_place_and_a_new_operation_is_appended() {
+        let mut operations = Operations::new(vec![
+            step("1", OperationStatus::Succeeded),
+            step("2", OperationStatus::Started),
+            step("2", OperationStatus::Pending),
+        ]);
+        assert_eq!(ids(&operations), ["1", "2"]);
+        assert_eq!(
+            operations.get("2").map(|op| op.status),
+            Some(OperationStatus::Pending)
+        );
+        operations.upsert(step("2", OperationStatus::Succeeded));
+        operations.upsert(step("3", OperationStatus::Started));
+        assert_eq!(ids(&operations), ["1", "2", "3"]);
+        assert_eq!(operations.len(), 3);
+        assert_eq!(
+            operations.get("2").map(|op| op.status),
+            Some(OperationStatus::Succeeded)
+        );
+        assert_eq!(
+            operations.get("3").map(|op| op.status),
+            Some(OperationStatus::Started)
+        );
     }
 }
