@@ -141,8 +141,7 @@ async fn hold<P: Persistence + 'static>(
         .poll_interval(Duration::from_millis(5));
 
     // Started before the worker runs, so that setup measures the worker
-    // and not the contention of starts with its turns (on SQLite, starting
-    // executions while many turns run can stall; see docs/performance.md).
+    // and not the contention of starts with its turns.
     let started = Instant::now();
     for _ in 0..suspended {
         service
@@ -160,15 +159,20 @@ async fn hold<P: Persistence + 'static>(
             // Let the last invocations record their suspension.
             tokio::time::sleep(Duration::from_millis(500)).await;
             let setup_secs = started.elapsed().as_secs_f64();
-            for _ in 0..running {
-                service.start_execution("hold", None, None).await?;
+            let held = async {
+                for _ in 0..running {
+                    service.start_execution("hold", None, None).await?;
+                }
+                let all_in = u32::try_from(running).unwrap_or(u32::MAX);
+                let permits = entered.acquire_many(all_in).await;
+                drop(permits);
+                Ok::<_, durable_runtime::RuntimeError>(own_memory())
             }
-            let all_in = u32::try_from(running).unwrap_or(u32::MAX);
-            let permits = entered.acquire_many(all_in).await;
-            drop(permits);
-            let measured = own_memory();
+            .await;
+            // Release the holders even if a start failed: the worker
+            // finishes the turns in flight before it returns.
             gate.close();
-            Ok::<_, durable_runtime::RuntimeError>((setup_secs, measured))
+            held.map(|measured| (setup_secs, measured))
         }
     };
     let (tx, rx) = tokio::sync::oneshot::channel();

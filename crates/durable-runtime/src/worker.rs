@@ -3,6 +3,7 @@
 mod turn;
 
 use std::future::{Future, pending};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -188,8 +189,10 @@ impl<P: Persistence + 'static> Worker<P> {
 
     /// Runs until `shutdown` completes, then shuts down gracefully: claims
     /// nothing more, lets the turns in flight finish and releases their
-    /// leases. Dropping the future instead aborts everything at once, like
-    /// a crash: the leases then expire and other workers take over.
+    /// leases. `shutdown` is polled throughout, claims included, so it may
+    /// do work of its own (start executions, say). Dropping the future
+    /// instead aborts everything at once, like a crash: the leases then
+    /// expire and other workers take over.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
         let span = tracing::info_span!("worker", worker_id = self.id);
         self.run_loop(shutdown).instrument(span).await;
@@ -212,19 +215,25 @@ impl<P: Persistence + 'static> Worker<P> {
         let mut shutdown = std::pin::pin!(shutdown);
         let mut tasks: JoinSet<()> = JoinSet::new();
         let mut next_sweep = Instant::now();
+        let mut stopping = false;
         loop {
             if Instant::now() >= next_sweep {
-                shared.reconcile().await;
+                watching(&mut shutdown, &mut stopping, shared.reconcile()).await;
                 next_sweep = Instant::now() + self.reconcile_interval;
             }
             let free = self.concurrency.saturating_sub(tasks.len());
             let mut claimed = 0;
             if free > 0 {
-                let arns = shared.claim(free).await;
+                let arns = watching(&mut shutdown, &mut stopping, shared.claim(free)).await;
                 claimed = arns.len();
+                // Claimed executions run even when stopping: their turns
+                // end and release the leases like any other in flight.
                 for arn in arns {
                     tasks.spawn(turn::run(shared.clone(), arn));
                 }
+            }
+            if stopping {
+                break;
             }
             // Everything asked for was due: there may be more, claim again
             // as soon as a slot frees.
@@ -242,6 +251,30 @@ impl<P: Persistence + 'static> Worker<P> {
             log_join(joined);
         }
         tracing::info!("worker stopped");
+    }
+}
+
+/// Runs `work` while still polling `shutdown`, noting in `stopping` that
+/// it completed. A shutdown future may do work of its own (hold a write
+/// transaction, say): left unpolled while the worker claims, it would keep
+/// what it holds, and on a backend with one write lock (`SQLite`) the claim
+/// would wait for it until the busy timeout, and every turn with it. The
+/// work itself is not cancelled: a claim cut short would leave executions
+/// leased to a worker that never runs them.
+async fn watching<T>(
+    shutdown: &mut Pin<&mut impl Future<Output = ()>>,
+    stopping: &mut bool,
+    work: impl Future<Output = T>,
+) -> T {
+    // Boxed: kept inline, the claim's future would swell every future that
+    // runs a worker.
+    let mut work = Box::pin(work);
+    loop {
+        tokio::select! {
+            biased;
+            output = &mut work => return output,
+            () = shutdown.as_mut(), if !*stopping => *stopping = true,
+        }
     }
 }
 

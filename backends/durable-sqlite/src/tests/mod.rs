@@ -4,6 +4,7 @@ mod busy;
 mod corrupt;
 mod engine;
 mod harness;
+mod held;
 mod kill;
 mod kit;
 mod open;
