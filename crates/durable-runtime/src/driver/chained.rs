@@ -122,8 +122,13 @@ impl ChainedInvokes {
         let child = service.persistence().load(&request.execution_arn).await?;
         let result = match child {
             None if functions.contains(&request.function_name) => {
-                service.start_chained(&request).await?;
+                // Linked first: once started, the child may be claimed (on a
+                // wake-up, at once) and end before this call returns.
                 self.link(parent, &request);
+                if let Err(error) = service.start_chained(&request).await {
+                    self.lock().remove(&request.execution_arn);
+                    return Err(error);
+                }
                 return Ok(false);
             }
             None => ChainedInvokeResult::Failed(ErrorObject::new(
