@@ -10,7 +10,7 @@ use durable_core::model::{Event, Timestamp};
 
 use crate::delta::{Created, Creation, Delta, ExecutionSummary, ListFilter, Page, StoredExecution};
 use crate::error::PersistenceError;
-use crate::persistence::Persistence;
+use crate::persistence::{Persistence, WakeUps};
 use row::{Lease, Row};
 
 /// Executions kept in memory, with the whole [`Persistence`] contract.
@@ -20,9 +20,15 @@ use row::{Lease, Row};
 /// callback index. Loading parses them back, so serialization bugs and
 /// corrupt data show up here as they would on `SQLite`. All calls take one
 /// lock, which makes every call atomic.
+///
+/// It wakes workers ([`wake_ups`](Persistence::wake_ups)) by the rule the
+/// Postgres backend follows: when an execution is created due, or a commit
+/// makes it due sooner than it was (a completed callback, a timeout moved
+/// forward); checkpoints of a running invocation never wake anyone.
 #[derive(Debug, Default)]
 pub struct MemoryPersistence {
     state: Mutex<State>,
+    wake: tokio::sync::watch::Sender<()>,
 }
 
 #[derive(Debug, Default)]
@@ -130,7 +136,11 @@ impl Persistence for MemoryPersistence {
         for callback_id in callbacks {
             state.callbacks.insert(callback_id, arn.clone());
         }
+        let due = row.due_at.is_some();
         state.rows.insert(arn.clone(), row);
+        if due {
+            self.wake.send_replace(());
+        }
         Ok(Created { arn, created: true })
     }
 
@@ -157,7 +167,14 @@ impl Persistence for MemoryPersistence {
             });
         }
         let callbacks: Vec<String> = delta.callback_ids().map(str::to_owned).collect();
+        let due_before = row.due_at;
         let version = row.apply(arn, &delta)?;
+        if row
+            .due_at
+            .is_some_and(|due| due_before.is_none_or(|before| due < before))
+        {
+            self.wake.send_replace(());
+        }
         for callback_id in callbacks {
             state.callbacks.insert(callback_id, arn.to_owned());
         }
@@ -266,6 +283,10 @@ impl Persistence for MemoryPersistence {
         let state = self.lock();
         let row = state.rows.get(arn).ok_or_else(|| not_found(arn))?;
         row.history_page(arn, after, limit.max(1))
+    }
+
+    fn wake_ups(&self) -> Option<WakeUps> {
+        Some(self.wake.subscribe())
     }
 }
 
